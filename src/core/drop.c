@@ -5,12 +5,14 @@
 #include <string.h>
 
 static const char *const drop_names[IPK_DROP_COUNT] = {
+	[IPK_DROP_NONE] = "none",
 #define IPK_DROP_NAME(id, name, help) [IPK_DROP_##id] = name,
 	IPK_DROP_REASONS(IPK_DROP_NAME)
 #undef IPK_DROP_NAME
 };
 
 static const char *const drop_helps[IPK_DROP_COUNT] = {
+	[IPK_DROP_NONE] = "not dropped",
 #define IPK_DROP_HELP(id, name, help) [IPK_DROP_##id] = help,
 	IPK_DROP_REASONS(IPK_DROP_HELP)
 #undef IPK_DROP_HELP

@@ -51,7 +51,9 @@
 	X(FRAG_BAD, "frag-bad", "malformed fragment")                                       \
 	X(UNSUPPORTED, "unsupported", "valid packet of a kind ipseck does not process")
 
+/* Functions that return "0 or a drop reason" rely on no reason being 0. */
 enum ipk_drop_reason {
+	IPK_DROP_NONE = 0,
 #define IPK_DROP_ENUM(id, name, help) IPK_DROP_##id,
 	IPK_DROP_REASONS(IPK_DROP_ENUM)
 #undef IPK_DROP_ENUM

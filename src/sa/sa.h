@@ -71,6 +71,12 @@ struct ipk_sa_stats {
 };
 
 struct ipk_replay;
+struct ipk_sa;
+
+/* Called (from the packet path, any thread) once when an SA crosses a soft limit, and
+ * once when it crosses a hard limit: the hook for a rekeying IKE daemon. */
+typedef void (*ipk_sa_event_fn)(struct ipk_sa *sa, bool hard, void *arg);
+
 
 /* The part the packet path touches. */
 struct ipk_sa_rt {
@@ -91,13 +97,11 @@ struct ipk_sa {
 	struct ipk_sa_stats stats;
 	struct ipk_sa_params params; /* keys included; wiped on free */
 	uint64_t created_ns;
+	ipk_sa_event_fn event;       /* soft/hard lifetime events, set by the SAD */
+	void *event_arg;
 	struct ipk_sa *hash_next;    /* SAD chains */
 	struct ipk_sa *name_next;
 };
-
-/* Called (from the packet path, any thread) once when an SA crosses a soft limit, and
- * once when it crosses a hard limit: the hook for a rekeying IKE daemon. */
-typedef void (*ipk_sa_event_fn)(struct ipk_sa *sa, bool hard, void *arg);
 
 /* Checks that @p is complete and consistent (key lengths for the algorithm, address
  * families, window bounds, soft <= hard). Writes a message and returns -EINVAL if not. */
@@ -120,18 +124,17 @@ void ipk_sa_put(struct ipk_sa *sa);
 void ipk_sa_kill(struct ipk_sa *sa);
 
 /* Outbound: takes the next sequence number, atomically, at encryption time. Returns false
- * (counted as seq-exhausted) when it would wrap: 2^32-1 without ESN, 2^64-1 with ESN
+ * when it would wrap: 2^32-1 without ESN, 2^64-1 with ESN
  * (RFC 4303 §3.3.3: the sender must not cycle the counter; a new SA is needed). */
 bool ipk_sa_next_seq(struct ipk_sa *sa, uint64_t *seq);
 
 /* Lifetime accounting after a packet was protected (out) or verified (in). Raises the
- * soft event once and kills the SA at the hard limit. Returns false if the SA is past its
+ * soft event (sa->event) once and kills the SA at the hard limit. Returns false if the SA is past its
  * hard limit (the packet that crossed it is still counted and delivered). */
-bool ipk_sa_account(struct ipk_sa *sa, uint32_t inner_bytes, ipk_sa_event_fn event,
-		    void *arg);
+bool ipk_sa_account(struct ipk_sa *sa, uint32_t inner_bytes);
 /* True when the SA may be used now: not dead and, for the seconds lifetime, not past its
  * hard limit (kills it when it is; raises the soft event too). */
-bool ipk_sa_usable(struct ipk_sa *sa, ipk_sa_event_fn event, void *arg);
+bool ipk_sa_usable(struct ipk_sa *sa);
 
 const char *ipk_dir_name(enum ipk_dir dir);
 const char *ipk_mode_name(enum ipk_mode mode);

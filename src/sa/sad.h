@@ -43,7 +43,7 @@ uint32_t ipk_sad_count(const struct ipk_sad *sad);
 /* Calls @fn for every SA, in the order they were added. */
 void ipk_sad_foreach(const struct ipk_sad *sad, void (*fn)(struct ipk_sa *sa, void *arg),
 		     void *arg);
-/* Soft/hard lifetime events of every SA of this SAD go to @fn. */
+/* Soft/hard lifetime events of every SA of this SAD (present and future) go to @fn. */
 void ipk_sad_set_event(struct ipk_sad *sad, ipk_sa_event_fn fn, void *arg);
 ipk_sa_event_fn ipk_sad_event_fn(const struct ipk_sad *sad, void **arg);
 
