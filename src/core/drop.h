@@ -32,7 +32,9 @@
 	X(EMPTY_PAYLOAD, "empty-payload", "no payload after removing the trailer")          \
 	X(DUMMY_PACKET, "dummy-packet", "next header 59: traffic flow confidentiality")     \
 	X(BAD_NEXT_HEADER, "bad-next-header", "next header invalid for the SA's mode")      \
-	X(INNER_MISMATCH, "inner-mismatch", "decrypted packet malformed or outside the SA") \
+	X(INNER_MISMATCH, "inner-mismatch", "decrypted inner packet malformed")            \
+	X(POLICY_MISMATCH, "policy-mismatch", "decrypted packet outside the SA's policy")   \
+	X(NOT_PROTECTED, "not-protected", "plaintext where a protect policy applies")       \
 	X(ECN_CE_NOT_ECT, "ecn-ce-not-ect", "RFC 6040: outer CE on a Not-ECT inner packet") \
 	X(SA_EXPIRED, "sa-expired", "hard lifetime reached")                                \
 	X(SEQ_EXHAUSTED, "seq-exhausted", "outbound sequence number would wrap")            \

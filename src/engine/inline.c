@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include "engine/inline.h"
+
+#include <string.h>
+
+#include "proto/esp.h"
+#include "proto/ip.h"
+#include "proto/reasm.h"
+#include "sa/sad.h"
+#include "sa/spd.h"
+
+int ipk_inline_init(struct ipk_inline *ctx, struct ipk_sad *sad, struct ipk_spd *spd,
+		    struct ipk_pool *reasm_pool)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->sad = sad;
+	ctx->spd = spd;
+	ctx->natt_port = IPK_NATT_PORT;
+	if (!reasm_pool)
+		return 0;
+	return ipk_reasm_create(&ctx->reasm, NULL, reasm_pool);
+}
+
+void ipk_inline_fini(struct ipk_inline *ctx)
+{
+	if (ctx->reasm)
+		ipk_reasm_destroy(ctx->reasm, &ctx->drops);
+	ctx->reasm = NULL;
+}
+
+static enum ipk_inline_result drop(struct ipk_inline *ctx, struct ipk_pkt *pkt,
+				   enum ipk_drop_reason reason, enum ipk_drop_reason *why)
+{
+	*why = reason;
+	ipk_pkt_drop(pkt, &ctx->drops, reason);
+	return IPK_INLINE_DROPPED;
+}
+
+static int parse_flow(struct ipk_pkt *pkt, struct ipk_ip_info *info, struct ipk_flow *flow)
+{
+	int rc = ipk_ip_parse(ipk_pkt_data(pkt), pkt->len, info);
+
+	if (rc)
+		return rc;
+	ipk_pkt_trim(pkt, info->total_len);
+	ipk_ip_flow(ipk_pkt_data(pkt), pkt->len, info, flow);
+	return 0;
+}
+
+/* Applies the bundle in order: sa[0] innermost (RFC 4301 §4.5). */
+static int apply_bundle(struct ipk_inline *ctx, const struct ipk_policy *pol, struct ipk_pkt *pkt)
+{
+	for (uint32_t i = 0; i < pol->params.n_sa; i++) {
+		struct ipk_sa *sa = pol->sa[i];
+		int rc;
+
+		if (!sa || atomic_load_explicit(&sa->rt.dead, memory_order_acquire))
+			return IPK_DROP_NO_SA;
+		rc = ipk_esp_encap(sa, pkt, ctx->worker);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+enum ipk_inline_result ipk_inline_outbound(struct ipk_inline *ctx, struct ipk_pkt *pkt,
+					   struct ipk_pkt **out, enum ipk_drop_reason *why)
+{
+	struct ipk_ip_info info;
+	struct ipk_flow flow;
+	struct ipk_policy *pol;
+	int rc;
+
+	*out = NULL;
+	*why = IPK_DROP_NONE;
+	rc = parse_flow(pkt, &info, &flow);
+	if (rc)
+		return drop(ctx, pkt, (enum ipk_drop_reason)rc, why);
+	pol = ipk_spd_lookup(ctx->spd, IPK_DIR_OUT, &flow);
+	if (!pol)
+		return drop(ctx, pkt, IPK_DROP_NO_POLICY, why);
+	if (pol->params.action == IPK_ACTION_DISCARD)
+		return drop(ctx, pkt, IPK_DROP_POLICY_DISCARD, why);
+	*out = pkt;
+	if (pol->params.action == IPK_ACTION_BYPASS) {
+		ctx->stats.bypassed++;
+		return IPK_INLINE_BYPASSED;
+	}
+	rc = apply_bundle(ctx, pol, pkt);
+	if (rc) {
+		*out = NULL;
+		return drop(ctx, pkt, (enum ipk_drop_reason)rc, why);
+	}
+	ctx->stats.protected_pkts++;
+	return IPK_INLINE_PROTECTED;
+}
+
+bool ipk_inline_is_esp(const struct ipk_inline *ctx, struct ipk_pkt *pkt)
+{
+	struct ipk_ip_info info;
+	uint32_t off, spi;
+	int rc;
+
+	if (ipk_ip_parse(ipk_pkt_data(pkt), pkt->len, &info))
+		return false;
+	if (info.proto == IPK_PROTO_ESP)
+		return true;
+	if (info.proto != IPK_PROTO_UDP || info.is_fragment)
+		return info.is_fragment && info.proto == IPK_PROTO_UDP;
+	rc = ipk_esp_locate(ipk_pkt_data(pkt), pkt->len, &info, ctx->natt_port, &off, &spi);
+	return rc != IPK_DROP_NOT_ESP && rc != IPK_DROP_TRUNCATED_IP;
+}
+
+/* RFC 4301 §5.2 step 4: the decrypted packet must match an inbound protect policy whose
+ * bundle holds every SA that was removed. */
+static bool policy_allows(const struct ipk_policy *pol, struct ipk_sa *const *used, uint32_t n)
+{
+	if (!pol || pol->params.action != IPK_ACTION_PROTECT)
+		return false;
+	for (uint32_t u = 0; u < n; u++) {
+		bool found = false;
+
+		for (uint32_t i = 0; i < pol->params.n_sa; i++)
+			found |= pol->sa[i] == used[u];
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/* Removes one ESP layer. Returns 0 and the SA used, or a drop reason. */
+static int decap_one(struct ipk_inline *ctx, struct ipk_pkt *pkt, const struct ipk_ip_info *info,
+		     struct ipk_sa **used)
+{
+	uint32_t esp_off, spi;
+	struct ipk_sa *sa;
+	int rc;
+
+	rc = ipk_esp_locate(ipk_pkt_data(pkt), pkt->len, info, ctx->natt_port, &esp_off, &spi);
+	if (rc)
+		return rc;
+	sa = ipk_sad_lookup_in(ctx->sad, spi, &info->dst);
+	if (!sa)
+		return IPK_DROP_UNKNOWN_SPI;
+	*used = sa;
+	return ipk_esp_decap(sa, pkt, esp_off, ctx->worker);
+}
+
+/* Reassembles if needed; returns the whole packet, or NULL when held or dropped. */
+static struct ipk_pkt *reassemble(struct ipk_inline *ctx, struct ipk_pkt *pkt,
+				  struct ipk_ip_info *info, enum ipk_drop_reason *why)
+{
+	uint64_t before = ipk_drop_total(&ctx->drops);
+
+	if (!ctx->reasm) {
+		*why = IPK_DROP_FRAG_BAD;
+		ipk_pkt_drop(pkt, &ctx->drops, IPK_DROP_FRAG_BAD);
+		return NULL;
+	}
+	pkt = ipk_reasm_feed(ctx->reasm, pkt, &ctx->drops);
+	if (!pkt) {
+		*why = ipk_drop_total(&ctx->drops) != before ? IPK_DROP_FRAG_BAD : IPK_DROP_NONE;
+		return NULL;
+	}
+	if (ipk_ip_parse(ipk_pkt_data(pkt), pkt->len, info)) {
+		*why = IPK_DROP_FRAG_BAD;
+		ipk_pkt_drop(pkt, &ctx->drops, IPK_DROP_FRAG_BAD);
+		return NULL;
+	}
+	return pkt;
+}
+
+static enum ipk_inline_result inbound_plain(struct ipk_inline *ctx, struct ipk_pkt *pkt,
+					    struct ipk_pkt **out, enum ipk_drop_reason *why)
+{
+	struct ipk_ip_info info;
+	struct ipk_flow flow;
+	struct ipk_policy *pol;
+	int rc = parse_flow(pkt, &info, &flow);
+
+	if (rc)
+		return drop(ctx, pkt, (enum ipk_drop_reason)rc, why);
+	pol = ipk_spd_lookup(ctx->spd, IPK_DIR_IN, &flow);
+	if (!pol)
+		return drop(ctx, pkt, IPK_DROP_NO_POLICY, why);
+	if (pol->params.action == IPK_ACTION_DISCARD)
+		return drop(ctx, pkt, IPK_DROP_POLICY_DISCARD, why);
+	if (pol->params.action == IPK_ACTION_PROTECT)
+		return drop(ctx, pkt, IPK_DROP_NOT_PROTECTED, why);
+	ctx->stats.bypassed++;
+	*out = pkt;
+	return IPK_INLINE_BYPASSED;
+}
+
+/* After the first ESP layer is gone: more layers of a bundle, then the policy check. */
+static enum ipk_inline_result inbound_inner(struct ipk_inline *ctx, struct ipk_pkt *pkt,
+					    struct ipk_sa **used, uint32_t n_used,
+					    struct ipk_pkt **out, enum ipk_drop_reason *why)
+{
+	struct ipk_ip_info info;
+	struct ipk_flow flow;
+	int rc;
+
+	for (;;) {
+		rc = parse_flow(pkt, &info, &flow);
+		if (rc)
+			return drop(ctx, pkt, IPK_DROP_INNER_MISMATCH, why);
+		if (!ipk_inline_is_esp(ctx, pkt) || n_used == IPK_BUNDLE_MAX)
+			break;
+		rc = decap_one(ctx, pkt, &info, &used[n_used]);
+		if (rc == IPK_DROP_UNKNOWN_SPI)
+			break; /* ESP of someone else's, carried inside our tunnel */
+		if (rc)
+			return drop(ctx, pkt, (enum ipk_drop_reason)rc, why);
+		n_used++;
+	}
+	if (!policy_allows(ipk_spd_lookup(ctx->spd, IPK_DIR_IN, &flow), used, n_used))
+		return drop(ctx, pkt, IPK_DROP_POLICY_MISMATCH, why);
+	ctx->stats.decrypted++;
+	*out = pkt;
+	return IPK_INLINE_DECRYPTED;
+}
+
+enum ipk_inline_result ipk_inline_inbound(struct ipk_inline *ctx, struct ipk_pkt *pkt,
+					  struct ipk_pkt **out, enum ipk_drop_reason *why)
+{
+	struct ipk_sa *used[IPK_BUNDLE_MAX];
+	struct ipk_ip_info info;
+	int rc;
+
+	*out = NULL;
+	*why = IPK_DROP_NONE;
+	rc = ipk_ip_parse(ipk_pkt_data(pkt), pkt->len, &info);
+	if (rc)
+		return drop(ctx, pkt, (enum ipk_drop_reason)rc, why);
+	if (info.is_fragment) {
+		pkt = reassemble(ctx, pkt, &info, why);
+		if (!pkt) {
+			ctx->stats.held += *why == IPK_DROP_NONE;
+			return *why == IPK_DROP_NONE ? IPK_INLINE_HELD : IPK_INLINE_DROPPED;
+		}
+	}
+	if (!ipk_inline_is_esp(ctx, pkt))
+		return inbound_plain(ctx, pkt, out, why);
+	rc = decap_one(ctx, pkt, &info, &used[0]);
+	if (rc)
+		return drop(ctx, pkt, (enum ipk_drop_reason)rc, why);
+	return inbound_inner(ctx, pkt, used, 1, out, why);
+}
