@@ -52,6 +52,8 @@ struct frag {
 	uint32_t off;      /* where its data goes in the reassembled payload */
 	uint32_t len;      /* data bytes */
 	uint32_t data_off; /* where its data starts in ipk_pkt_data(pkt) */
+	uint8_t version;
+	uint8_t prev_nh_off; /* IPv6: the next-header byte that names the Fragment header */
 };
 
 /* Parsed view of a fed fragment. */
@@ -330,6 +332,8 @@ static int frag_parse(const struct ipk_reasm *r, struct ipk_pkt *pkt, struct fra
 	if (ipk_ip_parse(ipk_pkt_data(pkt), pkt->len, info) != 0 || !info->is_fragment)
 		return IPK_DROP_FRAG_BAD;
 	ipk_pkt_trim(pkt, info->total_len); /* link-layer padding is not fragment data */
+	in->f.version = info->version;
+	in->f.prev_nh_off = info->frag_prev_nh_off;
 	if (info->version == 4) {
 		in->unfrag_len = info->hdr_len;
 		in->f.data_off = info->hdr_len;
@@ -397,40 +401,38 @@ static void set_add(struct ipk_reasm *r, struct set *s, const struct frag_in *in
 	r->stats.bytes_held += in->f.len;
 }
 
+/* Bytes before the fragment data that the datagram keeps: the IPv4 header, or everything
+ * before the 8-byte IPv6 Fragment header. */
+static uint32_t unfrag_len_of(const struct frag *f)
+{
+	return f->version == 4 ? f->data_off : f->data_off - 8;
+}
+
 /*
- * Writes the reassembled datagram into @out: the unfragmentable part of the offset-0
- * fragment (@first), then every fragment's data at its offset. IPv4: total length set,
- * MF and offset cleared (DF kept), checksum recomputed. IPv6: the Fragment header left out,
- * the next-header byte that named it takes its next header, payload length set.
+ * Writes the reassembled datagram into @dst: the unfragmentable part of the offset-0
+ * fragment @first (RFC 791 §3.2, RFC 8200 §4.5), then every fragment's data at its offset.
+ * IPv4: total length set, MF and offset cleared (DF kept), checksum recomputed. IPv6: the
+ * Fragment header left out, the next-header byte that named it takes its next header,
+ * payload length set.
  */
-static void datagram_write(uint8_t *dst, const struct frag *first, uint32_t unfrag_len,
-			   const struct frag *frags, uint32_t nfrags, uint32_t total)
+static void datagram_write(uint8_t *dst, const struct frag *first, const struct frag *frags,
+			   uint32_t nfrags, uint32_t total)
 {
 	const uint8_t *head = ipk_pkt_data(first->pkt);
-	struct ipk_ip_info info;
+	uint32_t unfrag_len = unfrag_len_of(first);
 
 	memcpy(dst, head, unfrag_len);
 	for (uint32_t i = 0; i < nfrags; i++)
-		memcpy(dst + unfrag_len + frags[i].off, ipk_pkt_data(frags[i].pkt) + frags[i].data_off,
-		       frags[i].len);
-	if ((head[0] >> 4) == 4) {
+		memcpy(dst + unfrag_len + frags[i].off,
+		       ipk_pkt_data(frags[i].pkt) + frags[i].data_off, frags[i].len);
+	if (first->version == 4) {
 		wr16(dst + 2, (uint16_t)total);
 		wr16(dst + 6, rd16(dst + 6) & ~0x3fff);
 		ipk_ipv4_set_checksum(dst);
 		return;
 	}
-	/* The first fragment parsed when it was fed; this only recovers the offsets. */
-	ipk_ip_parse(head, first->pkt->len, &info);
-	dst[info.frag_prev_nh_off] = head[info.frag_hdr_off];
+	dst[first->prev_nh_off] = head[unfrag_len]; /* the Fragment header's next header */
 	wr16(dst + 4, (uint16_t)(total - IPK_IPV6_HDR_LEN));
-}
-
-static uint32_t unfrag_len_of(const struct frag *first)
-{
-	const uint8_t *head = ipk_pkt_data(first->pkt);
-
-	/* IPv4: the header; IPv6: everything before the 8-byte Fragment header. */
-	return (head[0] >> 4) == 4 ? first->data_off : first->data_off - 8;
 }
 
 /* Builds the datagram from @nfrags fragments, frees them, and returns it; or drops them
@@ -439,29 +441,28 @@ static struct ipk_pkt *datagram_build(struct ipk_reasm *r, struct frag *frags, u
 				      const struct frag *first, uint32_t end,
 				      struct ipk_drop_stats *drops)
 {
-	uint32_t unfrag_len = unfrag_len_of(first);
-	uint32_t total = unfrag_len + end;
-	enum ipk_drop_reason reason = IPK_DROP_NO_BUFFER;
+	uint32_t total = unfrag_len_of(first) + end;
+	uint32_t limit = first->version == 4 ? 65535 : REASM_DATAGRAM_LIMIT;
+	enum ipk_drop_reason reason = IPK_DROP_FRAG_OVERSIZE;
 	struct ipk_pkt *out = NULL;
 	uint8_t *dst = NULL;
 
-	if (total <= r->cfg.max_datagram &&
-	    total <= ((first->pkt->buf[first->pkt->head] >> 4) == 4 ? 65535 : REASM_DATAGRAM_LIMIT))
+	if (total <= limit && total <= r->cfg.max_datagram) {
+		reason = IPK_DROP_NO_BUFFER;
 		out = ipk_pkt_alloc(r->out_pool);
-	else
-		reason = IPK_DROP_FRAG_OVERSIZE;
+	}
 	if (out)
 		dst = ipk_pkt_put(out, total);
-	if (!dst) {
+	if (unlikely(!dst)) {
 		if (out)
 			ipk_pkt_free(out);
 		for (uint32_t i = 0; i < nfrags; i++)
 			ipk_pkt_drop(frags[i].pkt, drops, reason);
 		return NULL;
 	}
-	datagram_write(dst, first, unfrag_len, frags, nfrags, total);
+	datagram_write(dst, first, frags, nfrags, total);
 	out->meta = first->pkt->meta;
-	out->meta.sa = NULL; /* no SA before ESP; the reference, if any, stays with the fragment */
+	out->meta.sa = NULL; /* no SA before ESP; a reference, if any, stays with the fragment */
 	out->index = first->pkt->index;
 	for (uint32_t i = 0; i < nfrags; i++)
 		ipk_pkt_free(frags[i].pkt);
