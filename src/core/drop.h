@@ -51,7 +51,12 @@
 	X(FRAG_OVERSIZE, "frag-oversize", "reassembled size over the limit")                \
 	X(FRAG_NO_MEMORY, "frag-no-memory", "reassembly table or memory budget full")       \
 	X(FRAG_BAD, "frag-bad", "malformed fragment")                                       \
-	X(UNSUPPORTED, "unsupported", "valid packet of a kind ipseck does not process")
+	X(UNSUPPORTED, "unsupported", "valid packet of a kind ipseck does not process")     \
+	X(QUEUE_FULL, "queue-full", "queue limit (packets or bytes) reached")              \
+	X(RED, "red", "RED/WRED early drop")                                               \
+	X(CODEL, "codel", "CoDel: sojourn time above target for an interval")              \
+	X(METER, "meter", "meter colour action drop")                                      \
+	X(HOOK_DETACHED, "hook-detached", "held by a detached chain with nowhere to go")
 
 /* Functions that return "0 or a drop reason" rely on no reason being 0. */
 enum ipk_drop_reason {

@@ -18,6 +18,8 @@
 #ifndef IPK_CTL_LEXER_H
 #define IPK_CTL_LEXER_H
 
+#include <stddef.h>
+
 #include "core/err.h"
 
 #define IPK_LEX_WORDS_MAX 96
