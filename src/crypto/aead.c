@@ -110,7 +110,8 @@ int ipk_aead_seal(struct ipk_aead *a, const uint8_t *iv, const struct ipk_span *
 		return aead_fail(-EIO);
 	if (unlikely(!EVP_EncryptFinal_ex(a->ctx, none, &outl)))
 		return aead_fail(-EIO);
-	if (unlikely(EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_GET_TAG, IPK_AEAD_TAG_LEN, tag) <= 0))
+	if (unlikely(EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_GET_TAG, IPK_AEAD_TAG_LEN,
+					 tag) <= 0))
 		return aead_fail(-EIO);
 	return 0;
 }

@@ -167,6 +167,10 @@ static int init_error(const struct ipk_alg *alg, int rc, struct ipk_err *err)
 	ERR_clear_error();
 	if (rc == -ENOMEM)
 		return ipk_err_set(err, rc, "%s: out of memory", alg->name);
+	if (rc == -ENOTSUP)
+		return ipk_err_set(err, -EIO, "%s: libcrypto %s cannot restart HMAC with a stored "
+				   "key (openssl/openssl#17811); upgrade OpenSSL", alg->name,
+				   OpenSSL_version(OPENSSL_VERSION_STRING));
 	return ipk_err_set(err, rc, "%s: libcrypto cannot set up the algorithm: %s", alg->name,
 			   reason);
 }
@@ -233,6 +237,9 @@ int ipk_crypto_seal(struct ipk_crypto *c, uint8_t *esp, size_t plain_len, uint64
 int ipk_crypto_seal_iv(struct ipk_crypto *c, uint8_t *esp, size_t plain_len, uint64_t seq,
 		       bool esn, const uint8_t *iv)
 {
+	/* Test path only: refuse before touching the packet, as ipk_crypto_seal() does. */
+	if (c->seal == refuse_seal)
+		return -EINVAL;
 	if (c->alg->iv_len)
 		memcpy(esp + IPK_CRYPTO_ESP_HDR_LEN, iv, c->alg->iv_len);
 	return c->seal(c->priv, esp, plain_len, seq, esn);

@@ -108,7 +108,8 @@ void ipk_crypto_destroy(struct ipk_crypto *c);
  *   padded: payload || padding || pad length || next header) | room for icv_len bytes
  * @seq is the full 64-bit sequence number (the low 32 bits are already in the header);
  * with @esn its high 32 bits enter the AAD / ICV as RFC 4303 §2.2.1 and RFC 4106 §5 say.
- * The IV is derived from @seq (see above). Returns 0 or -EIO.
+ * The IV is derived from @seq (see above). Returns 0, -EIO, or -EINVAL (a CBC plaintext
+ * that is not whole blocks, or a context created to open).
  */
 int ipk_crypto_seal(struct ipk_crypto *c, uint8_t *esp, size_t plain_len, uint64_t seq,
 		    bool esn);
@@ -118,7 +119,9 @@ int ipk_crypto_seal_iv(struct ipk_crypto *c, uint8_t *esp, size_t plain_len, uin
 /*
  * Verifies the ICV (constant time) and decrypts in place. @esp points at the ESP header;
  * @ct_len is the number of bytes between the IV and the ICV. Nothing is decrypted unless
- * the ICV verified. Returns 0, -EBADMSG (ICV mismatch) or -EIO.
+ * the ICV verified (AEAD decrypts while it verifies, so on a mismatch the bytes it
+ * decrypted are wiped). Returns 0, -EBADMSG (ICV mismatch, or a CBC ciphertext that is
+ * not whole blocks), -EIO, or -EINVAL (a context created to seal).
  */
 int ipk_crypto_open(struct ipk_crypto *c, uint8_t *esp, size_t ct_len, uint64_t seq, bool esn);
 

@@ -6,6 +6,7 @@
 #include "crypto/hmac.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -16,6 +17,23 @@
 #include "core/compiler.h"
 
 _Static_assert(IPK_HMAC_MAX_LEN == EVP_MAX_MD_SIZE, "IPK_HMAC_MAX_LEN follows libcrypto");
+
+/*
+ * OpenSSL 3.0 releases without the fix for openssl/openssl#17811 accept EVP_MAC_init()
+ * with no key but do not restart the MAC, so every ICV after the first would be wrong and
+ * no peer would accept our packets. Two MACs of one message, the second after a restart,
+ * must agree.
+ */
+static bool restart_works(struct ipk_hmac *h)
+{
+	static const uint8_t msg[] = "RFC 2104 section 4";
+	struct ipk_span in = { msg, sizeof(msg) };
+	uint8_t first[IPK_HMAC_MAX_LEN], second[IPK_HMAC_MAX_LEN];
+
+	return ipk_hmac_compute(h, &in, 1, first, h->mac_len) == 0 &&
+	       ipk_hmac_compute(h, &in, 1, second, h->mac_len) == 0 &&
+	       memcmp(first, second, h->mac_len) == 0;
+}
 
 int ipk_hmac_init(struct ipk_hmac *h, const char *digest, const uint8_t *key, size_t key_len)
 {
@@ -38,6 +56,10 @@ int ipk_hmac_init(struct ipk_hmac *h, const char *digest, const uint8_t *key, si
 	h->mac_len = EVP_MAC_CTX_get_mac_size(h->ctx);
 	if (h->mac_len == 0 || h->mac_len > IPK_HMAC_MAX_LEN)
 		goto err_free_ctx;
+	if (!restart_works(h)) {
+		ipk_hmac_fini(h);
+		return -ENOTSUP;
+	}
 	return 0;
 
 err_free_ctx:

@@ -29,7 +29,8 @@ struct ipk_hmac {
 };
 
 /* Fetches HMAC with @digest ("SHA256", "SHA1", "MD5", ...) and sets @key. Control plane.
- * Returns 0, -ENOMEM or -EIO (unknown digest); on failure @h holds nothing to free. */
+ * Returns 0, -ENOMEM, -EIO (unknown digest) or -ENOTSUP (this libcrypto cannot restart a
+ * MAC with its stored key); on failure @h holds nothing to free. */
 int ipk_hmac_init(struct ipk_hmac *h, const char *digest, const uint8_t *key, size_t key_len);
 /* Frees the context; libcrypto wipes the key it kept. Safe on a zeroed or failed @h. */
 void ipk_hmac_fini(struct ipk_hmac *h);

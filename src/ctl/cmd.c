@@ -13,6 +13,10 @@
 #include "sa/sa.h"
 
 #define LIST_MAX 200 /* room for a list of keywords or commands in a message */
+#define NAME_MAX_TEXT 64
+/* Longer words of hex digits are taken for keys (16 bytes and more are 32 digits or more;
+ * a 64-bit number is at most 20 decimal or 18 hex characters). */
+#define SHOWN_HEX_MAX 24
 
 /* Appends @word to the ", "-separated list in @buf. */
 static void list_add(char *buf, size_t size, const char *word)
@@ -22,17 +26,25 @@ static void list_add(char *buf, size_t size, const char *word)
 	snprintf(buf + len, size - len, "%s%s", len ? ", " : "", word);
 }
 
-const char *ipk_cmd_name(const struct ipk_cmd_def *def)
+const char *ipk_cmd_name(const struct ipk_cmd_def *def, char *buf, size_t size)
 {
-	static char name[64];
-
-	name[0] = '\0';
+	buf[0] = '\0';
 	for (unsigned i = 0; i < IPK_CMD_WORDS_MAX && def->words[i]; i++) {
-		size_t len = strlen(name);
+		size_t len = strlen(buf);
 
-		snprintf(name + len, sizeof(name) - len, "%s%s", i ? " " : "", def->words[i]);
+		snprintf(buf + len, size - len, "%s%s", i ? " " : "", def->words[i]);
 	}
-	return name;
+	return buf;
+}
+
+const char *ipk_cmd_shown(const char *word, char *buf, size_t size)
+{
+	size_t len = strlen(word);
+
+	if (len <= SHOWN_HEX_MAX || strspn(word, "0123456789abcdefABCDEFxX") != len)
+		return word;
+	snprintf(buf, size, "<%zu hex characters, not shown>", len);
+	return buf;
 }
 
 static unsigned def_words(const struct ipk_cmd_def *def)
@@ -58,18 +70,18 @@ static int unknown_command(const struct ipk_cmd_def *const *defs, size_t n_defs,
 			   const struct ipk_lex_line *line, unsigned depth, struct ipk_cmd_parser *ps,
 			   struct ipk_err *err)
 {
-	char list[LIST_MAX] = "";
+	char list[LIST_MAX] = "", name[NAME_MAX_TEXT], shown[NAME_MAX_TEXT];
 	unsigned at = depth < line->n ? depth : line->n - 1;
+	const char *word = ipk_cmd_shown(line->word[at], shown, sizeof(shown));
 
 	for (size_t i = 0; i < n_defs; i++)
 		if (prefix_match(defs[i], line) >= depth)
-			list_add(list, sizeof(list), ipk_cmd_name(defs[i]));
+			list_add(list, sizeof(list), ipk_cmd_name(defs[i], name, sizeof(name)));
 	ps->err_line = line->lineno[at];
 	if (depth == line->n)
-		return ipk_err_set(err, -EINVAL, "'%s': incomplete command (expected %s)",
-				   line->word[at], list);
-	return ipk_err_set(err, -EINVAL, "'%s': unknown command (expected %s)", line->word[at],
-			   list);
+		return ipk_err_set(err, -EINVAL, "'%s': incomplete command (expected %s)", word,
+				   list);
+	return ipk_err_set(err, -EINVAL, "'%s': unknown command (expected %s)", word, list);
 }
 
 int ipk_cmd_lookup(const struct ipk_cmd_def *const *defs, size_t n_defs,
@@ -215,14 +227,14 @@ static void expect_text(const struct ipk_kw *kw, char *buf, size_t size)
 
 int ipk_cmd_expected(struct ipk_cmd_parser *ps, const struct ipk_kw *kw, const char *word)
 {
-	char what[LIST_MAX + 64];
+	char what[LIST_MAX + 64], shown[NAME_MAX_TEXT];
 
 	expect_text(kw, what, sizeof(what));
 	if (!word)
 		return ipk_err_set(ps->err, -EINVAL, "'%s': expected %s, got end of line",
 				   kw->name, what);
 	return ipk_err_set(ps->err, -EINVAL, "'%s': expected %s, got '%s'", kw->name, what,
-			   word);
+			   ipk_cmd_shown(word, shown, sizeof(shown)));
 }
 
 static int kw_index(const struct ipk_kw *kws, const char *word)
@@ -496,16 +508,18 @@ static int parse_value(struct ipk_cmd_parser *ps, const struct ipk_kw *kw, void 
 static int unknown_keyword(struct ipk_cmd_parser *ps, const char *word)
 {
 	const struct ipk_kw *kws = ps->def->kws;
-	char list[LIST_MAX] = "";
+	char list[LIST_MAX] = "", name[NAME_MAX_TEXT], shown[NAME_MAX_TEXT];
 
 	for (int i = 0; kws && kws[i].name; i++)
 		if (!ps->kw_line[i])
 			list_add(list, sizeof(list), kws[i].name);
+	ipk_cmd_name(ps->def, name, sizeof(name));
+	word = ipk_cmd_shown(word, shown, sizeof(shown));
 	if (!list[0])
 		return ipk_err_set(ps->err, -EINVAL, "'%s': unexpected word (%s takes no more)",
-				   word, ipk_cmd_name(ps->def));
+				   word, name);
 	return ipk_err_set(ps->err, -EINVAL, "'%s': unknown keyword for %s (expected one of %s)",
-			   word, ipk_cmd_name(ps->def), list);
+			   word, name, list);
 }
 
 int ipk_cmd_parse_keywords(struct ipk_cmd_parser *ps, void *arg)
@@ -529,9 +543,11 @@ int ipk_cmd_parse_keywords(struct ipk_cmd_parser *ps, void *arg)
 	}
 	for (i = 0; kws && kws[i].name; i++) {
 		if (kws[i].required && !ps->kw_line[i]) {
+			char name[NAME_MAX_TEXT];
+
 			ps->err_line = ps->line->lineno[0];
 			return ipk_err_set(ps->err, -EINVAL, "%s: missing '%s'",
-					   ipk_cmd_name(ps->def), kws[i].name);
+					   ipk_cmd_name(ps->def, name, sizeof(name)), kws[i].name);
 		}
 	}
 	return 0;

@@ -118,8 +118,11 @@ int ipk_cmd_lookup(const struct ipk_cmd_def *const *defs, size_t n_defs,
  * required keyword was given. */
 int ipk_cmd_parse_keywords(struct ipk_cmd_parser *ps, void *arg);
 
-/* "sa add" for messages; static storage, valid until the next call. */
-const char *ipk_cmd_name(const struct ipk_cmd_def *def);
+/* Writes the command's name ("sa add") into @buf; returns @buf. */
+const char *ipk_cmd_name(const struct ipk_cmd_def *def, char *buf, size_t size);
+/* @word, or a description of it when it looks like key material (a long word of hex
+ * digits), so that a key written in the wrong place is not copied into a message. */
+const char *ipk_cmd_shown(const char *word, char *buf, size_t size);
 /* Was keyword @name given? */
 bool ipk_cmd_given(const struct ipk_cmd_parser *ps, const char *name);
 /* Writes "'NAME': <fmt>" with the line of keyword @name (or of the command when it was not

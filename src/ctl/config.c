@@ -111,7 +111,7 @@ static int parse_all(struct batch *bt, const char *text, struct ipk_err *err)
 	struct ipk_lex_line *line;
 	struct ipk_err msg;
 	struct ipk_lex lx;
-	unsigned err_line = 0;
+	unsigned err_line;
 	int ret;
 
 	line = malloc(sizeof(*line));
@@ -119,13 +119,16 @@ static int parse_all(struct batch *bt, const char *text, struct ipk_err *err)
 		free(line);
 		return ipk_err_set(err, -ENOMEM, "%s: out of memory", bt->origin);
 	}
-	while ((ret = ipk_lex_next(&lx, line, &msg)) > 0) {
+	for (;;) {
+		ret = ipk_lex_next(&lx, line, &msg);
+		if (ret <= 0) {
+			err_line = lx.err_line;
+			break;
+		}
 		ret = parse_one(bt, line, &err_line, &msg);
 		if (ret)
 			break;
 	}
-	if (ret < 0 && lx.err_line)
-		err_line = lx.err_line;
 	if (ret < 0)
 		locate(err, ret, bt->origin, err_line, &msg);
 	ipk_lex_fini(&lx);

@@ -200,6 +200,37 @@ static int check_bundle(const struct ipk_cmd_batch *b, const struct ipk_policy_p
 	return 0;
 }
 
+/* Replaces the first @from in the message by @to. */
+static void rename_in_msg(struct ipk_err *err, const char *from, const char *to)
+{
+	char *at = strstr(err->msg, from);
+	char tail[IPK_ERR_MSG_MAX];
+
+	if (!at)
+		return;
+	snprintf(tail, sizeof(tail), "%s", at + strlen(from));
+	snprintf(at, sizeof(err->msg) - (size_t)(at - err->msg), "%s%s", to, tail);
+}
+
+/* ipk_spd_check_add() for a policy whose name this batch deleted earlier: the SPD still
+ * holds the old rule, so the SPD's other rules are checked on a copy under a name it does
+ * not use (outside the language's name characters, so no configured rule has it). */
+static int spd_check_renamed(const struct ipk_spd *spd, const struct ipk_policy_params *p,
+			     struct ipk_err *err)
+{
+	struct ipk_policy_params copy = *p;
+	unsigned i = 0;
+	int ret;
+
+	do
+		snprintf(copy.name, sizeof(copy.name), "~check%u", i++);
+	while (ipk_spd_find(spd, copy.name));
+	ret = ipk_spd_check_add(spd, &copy, err);
+	if (ret)
+		rename_in_msg(err, copy.name, p->name);
+	return ret;
+}
+
 static int policy_add_check(struct ipk_cmd_batch *b, const void *arg, struct ipk_err *err)
 {
 	const struct ipk_policy_params *p = arg;
@@ -213,15 +244,12 @@ static int policy_add_check(struct ipk_cmd_batch *b, const void *arg, struct ipk
 	ret = check_bundle(b, p, err);
 	if (ret)
 		return ret;
-	/* The SPD would see a policy this batch deleted as still there; its other rules
-	 * (ranges, families, bundle size) were checked by the parser already. */
 	name_key(key, p->name);
-	if (!ipk_cmd_note_find(b, key)) {
+	if (ipk_cmd_note_find(b, key))
+		ret = spd_check_renamed(b->ctx->spd, p, err);
+	else
 		ret = ipk_spd_check_add(b->ctx->spd, p, err);
-		if (ret)
-			return ret;
-	}
-	return ipk_cmd_note_set(b, key, true, p);
+	return ret ? ret : ipk_cmd_note_set(b, key, true, p);
 }
 
 static int policy_add_apply(struct ipk_config_ctx *ctx, const void *arg, struct ipk_err *err)

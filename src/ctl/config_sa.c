@@ -75,11 +75,12 @@ static int set_proposal(struct ipk_cmd_parser *ps, const struct ipk_kw *kw, void
 {
 	struct ipk_sa_params *p = arg;
 	const struct ipk_alg *alg = ipk_alg_find(word);
+	char shown[64];
 
 	if (!alg)
 		return ipk_err_set(ps->err, -EINVAL,
 				   "'%s': unknown algorithm '%s' (expected one of %s)", kw->name,
-				   word, ipk_alg_names());
+				   ipk_cmd_shown(word, shown, sizeof(shown)), ipk_alg_names());
 	if (alg->insecure)
 		return ipk_err_set(ps->err, -EINVAL,
 				   "'%s': algorithm '%s' is insecure and refused (expected one of %s)",

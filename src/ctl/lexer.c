@@ -51,7 +51,7 @@ static bool rest_blank(const char *p)
 /* A backslash at @lx->pos: a continuation if the rest of the line is blank. */
 static int continuation(struct ipk_lex *lx, bool *continued, struct ipk_err *err)
 {
-	lx->err_line = lx->lineno;
+	lx->err_line = lx->lineno; /* read only when an error is returned */
 	if (!rest_blank(lx->pos + 1))
 		return ipk_err_set(err, -EINVAL,
 				   "'\\': a backslash continues a command only at the end of a line");

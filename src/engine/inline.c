@@ -146,20 +146,33 @@ static int decap_one(struct ipk_inline *ctx, struct ipk_pkt *pkt, const struct i
 	return ipk_esp_decap(sa, pkt, esp_off, ctx->worker);
 }
 
-/* Reassembles if needed; returns the whole packet, or NULL when held or dropped. */
+/* The reason whose counter moved since @before: what the reassembly just dropped. */
+static enum ipk_drop_reason reason_since(const struct ipk_drop_stats *now,
+					 const uint64_t before[IPK_DROP_COUNT])
+{
+	for (unsigned r = 1; r < IPK_DROP_COUNT; r++)
+		if (ipk_drop_read(now, (enum ipk_drop_reason)r) != before[r])
+			return (enum ipk_drop_reason)r;
+	return IPK_DROP_NONE;
+}
+
+/* Reassembles if needed; returns the whole packet, or NULL when held (*why none) or
+ * dropped (*why the reason). */
 static struct ipk_pkt *reassemble(struct ipk_inline *ctx, struct ipk_pkt *pkt,
 				  struct ipk_ip_info *info, enum ipk_drop_reason *why)
 {
-	uint64_t before = ipk_drop_total(&ctx->drops);
+	uint64_t before[IPK_DROP_COUNT];
 
 	if (!ctx->reasm) {
 		*why = IPK_DROP_FRAG_BAD;
 		ipk_pkt_drop(pkt, &ctx->drops, IPK_DROP_FRAG_BAD);
 		return NULL;
 	}
+	for (unsigned r = 0; r < IPK_DROP_COUNT; r++)
+		before[r] = ipk_drop_read(&ctx->drops, (enum ipk_drop_reason)r);
 	pkt = ipk_reasm_feed(ctx->reasm, pkt, &ctx->drops);
 	if (!pkt) {
-		*why = ipk_drop_total(&ctx->drops) != before ? IPK_DROP_FRAG_BAD : IPK_DROP_NONE;
+		*why = reason_since(&ctx->drops, before);
 		return NULL;
 	}
 	if (ipk_ip_parse(ipk_pkt_data(pkt), pkt->len, info)) {

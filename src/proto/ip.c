@@ -115,7 +115,11 @@ static int walk_v6_ext(const uint8_t *d, size_t len, struct ipk_ip_info *info)
 		nh = d[off];
 		off += ((size_t)d[off + 1] + 1) * 8;
 	}
-	if (v6_ext_header(nh) || off > len)
+	if (off > len)
+		return IPK_DROP_BAD_IP_HEADER;
+	/* A non-first fragment may start with any header; a whole packet must reach its
+	 * upper layer within the hops allowed. */
+	if (v6_ext_header(nh) && !(info->is_fragment && info->frag_offset))
 		return IPK_DROP_BAD_IP_HEADER;
 	info->proto = nh;
 	info->proto_off = (uint16_t)nh_off;

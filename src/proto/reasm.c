@@ -49,8 +49,8 @@
 /* One fragment held, and what feed learnt about it. */
 struct frag {
 	struct ipk_pkt *pkt;
-	uint32_t off;      /* where its data goes in the reassembled payload */
-	uint32_t len;      /* data bytes */
+	uint32_t off;	   /* where its data goes in the reassembled payload */
+	uint32_t len;	   /* data bytes */
 	uint32_t data_off; /* where its data starts in ipk_pkt_data(pkt) */
 	uint8_t version;
 	uint8_t prev_nh_off; /* IPv6: the next-header byte that names the Fragment header */
@@ -71,12 +71,13 @@ struct set {
 	uint8_t src[16];
 	uint8_t dst[16];
 
-	uint64_t first_ns;   /* arrival of the set's first fragment: the timeout counts from it */
-	uint32_t end;        /* payload length, known once the last fragment arrived; else 0 */
-	uint32_t bytes;      /* data bytes held */
+	uint64_t first_ns; /* arrival of the set's first fragment: the timeout counts from it */
+	uint32_t end;	   /* payload length, known once the last fragment arrived; else 0 */
+	uint32_t bytes;	   /* data bytes held */
 	uint32_t nfrags;
-	uint32_t first;      /* index in frags[] of the offset-0 fragment, REASM_NONE if none */
-	uint32_t hash_next;  /* bucket chain, or free list */
+	uint32_t first; /* index in frags[] of the offset-0 fragment, REASM_NONE if none */
+	uint32_t hash;
+	uint32_t hash_next; /* bucket chain, or free list */
 	uint32_t age_prev;
 	uint32_t age_next;
 	struct frag frags[REASM_MAX_FRAGS];
@@ -109,10 +110,10 @@ static int config_resolve(const struct ipk_reasm_config *in, const struct ipk_po
 			  struct ipk_reasm_config *out)
 {
 	static const struct ipk_reasm_config defaults = {
-		.max_sets = 256,
-		.max_bytes = 4u << 20,
-		.max_datagram = 65535,
-		.timeout_ns = 30 * IPK_NSEC_PER_SEC,
+	    .max_sets = 256,
+	    .max_bytes = 4u << 20,
+	    .max_datagram = 65535,
+	    .timeout_ns = 30 * IPK_NSEC_PER_SEC,
 	};
 
 	*out = defaults;
@@ -175,7 +176,12 @@ err_free_ctx:
 	return ret;
 }
 
-static uint32_t key_hash(const struct ipk_ip_info *info, uint8_t proto)
+static uint8_t key_proto(const struct ipk_ip_info *info)
+{
+	return info->version == 4 ? info->proto : 0;
+}
+
+static uint32_t key_hash(const struct ipk_ip_info *info)
 {
 	/* FNV-1a over the key. Chains stay bounded by max_sets whatever the input. */
 	uint32_t h = 2166136261u;
@@ -186,13 +192,8 @@ static uint32_t key_hash(const struct ipk_ip_info *info, uint8_t proto)
 		h = (h ^ info->dst.bytes[i]) * 16777619u;
 	}
 	h = (h ^ info->frag_id) * 16777619u;
-	h = (h ^ (uint32_t)proto << 8 ^ info->version) * 16777619u;
+	h = (h ^ (uint32_t)key_proto(info) << 8 ^ info->version) * 16777619u;
 	return h;
-}
-
-static uint8_t key_proto(const struct ipk_ip_info *info)
-{
-	return info->version == 4 ? info->proto : 0;
 }
 
 static bool key_equal(const struct set *s, const struct ipk_ip_info *info)
@@ -204,7 +205,7 @@ static bool key_equal(const struct set *s, const struct ipk_ip_info *info)
 
 static struct set *set_find(struct ipk_reasm *r, const struct ipk_ip_info *info)
 {
-	uint32_t i = r->buckets[key_hash(info, key_proto(info)) & r->bucket_mask];
+	uint32_t i = r->buckets[key_hash(info) & r->bucket_mask];
 
 	for (; i != REASM_NONE; i = r->sets[i].hash_next) {
 		if (key_equal(&r->sets[i], info))
@@ -218,7 +219,8 @@ static struct set *set_find(struct ipk_reasm *r, const struct ipk_ip_info *info)
 static struct set *set_open(struct ipk_reasm *r, const struct ipk_ip_info *info)
 {
 	uint32_t idx = r->free_head;
-	uint32_t *bucket = &r->buckets[key_hash(info, key_proto(info)) & r->bucket_mask];
+	uint32_t hash = key_hash(info);
+	uint32_t *bucket = &r->buckets[hash & r->bucket_mask];
 	struct set *s = &r->sets[idx];
 
 	r->free_head = s->hash_next;
@@ -232,6 +234,7 @@ static struct set *set_open(struct ipk_reasm *r, const struct ipk_ip_info *info)
 	s->bytes = 0;
 	s->nfrags = 0;
 	s->first = REASM_NONE;
+	s->hash = hash;
 	s->hash_next = *bucket;
 	*bucket = idx;
 	s->age_prev = r->newest;
@@ -247,12 +250,8 @@ static struct set *set_open(struct ipk_reasm *r, const struct ipk_ip_info *info)
 
 static void set_unlink_hash(struct ipk_reasm *r, struct set *s, uint32_t idx)
 {
-	struct ipk_ip_info key = { .version = s->family, .frag_id = s->id };
-	uint32_t *link;
+	uint32_t *link = &r->buckets[s->hash & r->bucket_mask];
 
-	memcpy(key.src.bytes, s->src, 16);
-	memcpy(key.dst.bytes, s->dst, 16);
-	link = &r->buckets[key_hash(&key, s->proto) & r->bucket_mask];
 	while (*link != idx)
 		link = &r->sets[*link].hash_next;
 	*link = s->hash_next;
@@ -304,8 +303,7 @@ void ipk_reasm_expire(struct ipk_reasm *r, struct ipk_drop_stats *drops)
 	uint64_t now = ipk_clock_now_ns();
 
 	/* The age list is in arrival order, so the first young set ends the walk. */
-	while (r->oldest != REASM_NONE &&
-	       now >= r->sets[r->oldest].first_ns + r->cfg.timeout_ns)
+	while (r->oldest != REASM_NONE && now >= r->sets[r->oldest].first_ns + r->cfg.timeout_ns)
 		set_drop(r, &r->sets[r->oldest], drops, IPK_DROP_FRAG_TIMEOUT);
 }
 
@@ -331,7 +329,8 @@ static int frag_parse(const struct ipk_reasm *r, struct ipk_pkt *pkt, struct fra
 	/* An IPv6 Fragment header cut short fails here too (truncated-ip from the parser). */
 	if (ipk_ip_parse(ipk_pkt_data(pkt), pkt->len, info) != 0 || !info->is_fragment)
 		return IPK_DROP_FRAG_BAD;
-	ipk_pkt_trim(pkt, info->total_len); /* link-layer padding is not fragment data */
+	/* Lengths below come from the IP header, so link-layer padding past total_len is
+	 * never taken for fragment data. */
 	in->f.version = info->version;
 	in->f.prev_nh_off = info->frag_prev_nh_off;
 	if (info->version == 4) {
@@ -339,6 +338,10 @@ static int frag_parse(const struct ipk_reasm *r, struct ipk_pkt *pkt, struct fra
 		in->f.data_off = info->hdr_len;
 		limit = 65535;
 	} else {
+		/* ipk_ip_info keeps the offset of the byte naming the Fragment header in 8
+		 * bits; past that the header could not be removed correctly. */
+		if (info->frag_hdr_off > UINT8_MAX + 8)
+			return IPK_DROP_FRAG_BAD;
 		in->unfrag_len = info->frag_hdr_off;
 		in->f.data_off = info->frag_hdr_off + 8u;
 		limit = REASM_DATAGRAM_LIMIT;
@@ -371,9 +374,8 @@ static int set_conflict(const struct set *s, const struct frag_in *in)
 		return IPK_DROP_FRAG_BAD;
 	if (in->info.more_fragments)
 		return 0;
-	/* A second last fragment with another end, or data held past this end. */
-	if (s->end && end != s->end)
-		return IPK_DROP_FRAG_BAD;
+	/* Data held past this end; that includes an earlier last fragment with a larger
+	 * end (one with a smaller end failed the test above). */
 	for (uint32_t i = 0; i < s->nfrags; i++) {
 		if (s->frags[i].off + s->frags[i].len > end)
 			return IPK_DROP_FRAG_BAD;

@@ -17,11 +17,11 @@
  */
 struct ipk_replay {
 	pthread_spinlock_t lock;
-	uint64_t top;        /* highest number accepted; 0 before the first */
+	uint64_t top;	     /* highest number accepted; 0 before the first */
 	uint32_t window;     /* acceptance width in packets, as created */
 	uint32_t block_mask; /* nblocks - 1 */
 	bool esn;
-	uint64_t bitmap[];   /* nblocks blocks */
+	uint64_t bitmap[]; /* nblocks blocks */
 };
 
 static uint32_t ring_blocks(uint32_t window)

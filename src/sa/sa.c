@@ -63,7 +63,7 @@ int ipk_sa_params_check(const struct ipk_sa_params *p, struct ipk_err *err)
 	if (p->src.family != p->dst.family)
 		return ipk_err_set(err, -EINVAL, "sa %s: src and dst are of different families",
 				   p->name);
-	if (p->encap_udp && p->src.family != 4 && p->src.family != 6)
+	if (p->src.family != 4 && p->src.family != 6)
 		return ipk_err_set(err, -EINVAL, "sa %s: bad address family", p->name);
 	if (p->dir == IPK_DIR_IN && p->replay_window &&
 	    (p->replay_window < IPK_REPLAY_MIN || p->replay_window > IPK_REPLAY_MAX))

@@ -117,8 +117,7 @@ void ipk_policy_params_init(struct ipk_policy_params *p)
 	p->priority = 1000;
 }
 
-static struct ipk_policy *find(const struct ipk_spd *spd, const char *name, int *dir,
-			       uint32_t *pos)
+static struct ipk_policy *find(const struct ipk_spd *spd, const char *name, int *dir, uint32_t *pos)
 {
 	for (int d = 0; d < 2; d++) {
 		for (uint32_t i = 0; i < spd->dir[d].n; i++) {
@@ -166,8 +165,9 @@ static int check_prefix(const char *name, const char *what, const struct ipk_pre
 
 	if (p->addr.family == 0) {
 		if (p->len != 0)
-			return ipk_err_set(err, -EINVAL, "policy %s: %s is 'any' but has prefix "
-					   "length %u", name, what, p->len);
+			return ipk_err_set(err, -EINVAL,
+					   "policy %s: %s is 'any' but has prefix length %u",
+					   name, what, p->len);
 		return 0;
 	}
 	if (p->addr.family != 4 && p->addr.family != 6)
@@ -236,8 +236,9 @@ static int check_action(const struct ipk_policy_params *p, struct ipk_err *err)
 		return ipk_err_set(err, -EINVAL, "policy %s: unknown action %d", n, (int)p->action);
 	if (p->action != IPK_ACTION_PROTECT) {
 		if (p->n_sa != 0)
-			return ipk_err_set(err, -EINVAL, "policy %s: action %s takes no SA names, "
-					   "got %u", n, ipk_action_name(p->action), p->n_sa);
+			return ipk_err_set(err, -EINVAL,
+					   "policy %s: action %s takes no SA names, got %u", n,
+					   ipk_action_name(p->action), p->n_sa);
 		return 0;
 	}
 	if (p->n_sa < 1 || p->n_sa > IPK_BUNDLE_MAX)
@@ -245,10 +246,12 @@ static int check_action(const struct ipk_policy_params *p, struct ipk_err *err)
 				   n, IPK_BUNDLE_MAX, p->n_sa);
 	for (uint32_t i = 0; i < p->n_sa; i++) {
 		if (p->sa_names[i][0] == '\0')
-			return ipk_err_set(err, -EINVAL, "policy %s: SA name %u is empty", n, i + 1);
+			return ipk_err_set(err, -EINVAL, "policy %s: SA name %u is empty", n,
+					   i + 1);
 		if (!memchr(p->sa_names[i], '\0', IPK_NAME_MAX))
-			return ipk_err_set(err, -EINVAL, "policy %s: SA name %u is longer than %d "
-					   "characters", n, i + 1, IPK_NAME_MAX - 1);
+			return ipk_err_set(err, -EINVAL,
+					   "policy %s: SA name %u is longer than %d characters", n,
+					   i + 1, IPK_NAME_MAX - 1);
 	}
 	return 0;
 }
@@ -262,11 +265,12 @@ int ipk_spd_check_add(const struct ipk_spd *spd, const struct ipk_policy_params 
 	if (p->name[0] == '\0')
 		return ipk_err_set(err, -EINVAL, "policy: name is empty");
 	if (!memchr(p->name, '\0', IPK_NAME_MAX))
-		return ipk_err_set(err, -EINVAL, "policy %.*s...: name is longer than %d characters",
-				   16, p->name, IPK_NAME_MAX - 1);
+		return ipk_err_set(err, -EINVAL,
+				   "policy %.*s...: name is longer than %d characters", 16, p->name,
+				   IPK_NAME_MAX - 1);
 	if (find(spd, p->name, &dir, &pos))
-		return ipk_err_set(err, -EEXIST, "policy %s: name already in use (dir %s)",
-				   p->name, dir == IPK_DIR_OUT ? "out" : "in");
+		return ipk_err_set(err, -EEXIST, "policy %s: name already in use (dir %s)", p->name,
+				   dir == IPK_DIR_OUT ? "out" : "in");
 	if (p->dir != IPK_DIR_IN && p->dir != IPK_DIR_OUT)
 		return ipk_err_set(err, -EINVAL, "policy %s: direction %d is not in or out",
 				   p->name, (int)p->dir);
@@ -374,10 +378,12 @@ void ipk_spd_resolve(struct ipk_spd *spd, const struct ipk_sad *sad)
 	for (int d = 0; d < 2; d++) {
 		for (uint32_t i = 0; i < spd->dir[d].n; i++) {
 			struct ipk_policy *pol = spd->dir[d].rules[i];
-			uint32_t n = pol->params.action == IPK_ACTION_PROTECT ? pol->params.n_sa : 0;
+			uint32_t n =
+			    pol->params.action == IPK_ACTION_PROTECT ? pol->params.n_sa : 0;
 
 			for (uint32_t j = 0; j < IPK_BUNDLE_MAX; j++)
-				pol->sa[j] = j < n ? ipk_sad_find(sad, pol->params.sa_names[j]) : NULL;
+				pol->sa[j] =
+				    j < n ? ipk_sad_find(sad, pol->params.sa_names[j]) : NULL;
 		}
 	}
 }

@@ -166,9 +166,9 @@ static inline bool ref_matches(const struct ref *r, const struct ipk_flow *flow,
 	       flow->dport >= r->dport_lo && flow->dport <= r->dport_hi;
 }
 
-static inline const struct entry *find_entry(const struct ipk_spd_index *idx,
-					     const struct tuple *t, const uint64_t *key,
-					     unsigned words, struct ipk_spd_cost *cost)
+static inline const struct entry *find_entry(const struct ipk_spd_index *idx, const struct tuple *t,
+					     const uint64_t *key, unsigned words,
+					     struct ipk_spd_cost *cost)
 {
 	uint32_t e = idx->buckets[t->bucket0 + (key_hash(key, words) & t->bucket_mask)];
 
@@ -182,10 +182,9 @@ static inline const struct entry *find_entry(const struct ipk_spd_index *idx,
 }
 
 /* The entry's first matching rule that ranks before @best_rank, or NULL. */
-static inline const struct ref *match_entry(const struct ipk_spd_index *idx,
-					    const struct entry *e, const struct ipk_flow *flow,
-					    bool has_ports, uint32_t best_rank,
-					    struct ipk_spd_cost *cost)
+static inline const struct ref *match_entry(const struct ipk_spd_index *idx, const struct entry *e,
+					    const struct ipk_flow *flow, bool has_ports,
+					    uint32_t best_rank, struct ipk_spd_cost *cost)
 {
 	const struct ref *r = &idx->refs[e->first], *end = r + e->count;
 
@@ -238,8 +237,7 @@ struct ipk_policy *ipk_spd_index_lookup(const struct ipk_spd_index *idx,
 }
 
 struct ipk_policy *ipk_spd_index_lookup_cost(const struct ipk_spd_index *idx,
-					     const struct ipk_flow *flow,
-					     struct ipk_spd_cost *cost)
+					     const struct ipk_flow *flow, struct ipk_spd_cost *cost)
 {
 	memset(cost, 0, sizeof(*cost));
 	return lookup(idx, flow, cost, idx->words);
@@ -252,7 +250,7 @@ struct build {
 	struct ipk_spd_index *idx;
 	struct ipk_policy **sel; /* the rules of the family, in match order: rank = position */
 	uint32_t n_sel;
-	uint32_t *slot;   /* per selected rule: its tuple, then its entry */
+	uint32_t *slot;	    /* per selected rule: its tuple, then its entry */
 	uint32_t *tuple_of; /* (slen, dlen) -> tuple, NONE if not yet seen */
 	unsigned max_len;
 };
@@ -330,8 +328,10 @@ static void assign_entries(struct build *b)
 		if (!found) {
 			struct entry *e = &idx->entries[idx->n_entries];
 
-			head = &idx->buckets[t->bucket0 + (key_hash(key, idx->words) & t->bucket_mask)];
+			head = &idx->buckets[t->bucket0 +
+					     (key_hash(key, idx->words) & t->bucket_mask)];
 			memcpy(e->key, key, sizeof(key));
+			e->count = 0;
 			e->next = *head;
 			*head = idx->n_entries++;
 			found = e;
@@ -353,8 +353,8 @@ static void fill_ref(struct ref *r, struct ipk_policy *pol, uint32_t rank)
 	r->dport_lo = p->dport_lo;
 	r->dport_hi = p->dport_hi;
 	r->dscp = p->dscp;
-	r->ports = p->sport_lo != 0 || p->sport_hi != 0xffff || p->dport_lo != 0 ||
-		   p->dport_hi != 0xffff;
+	r->ports =
+	    p->sport_lo != 0 || p->sport_hi != 0xffff || p->dport_lo != 0 || p->dport_hi != 0xffff;
 }
 
 /* Pass 3: lays each entry's rules out contiguously. Visiting the rules in rank order
@@ -382,11 +382,12 @@ static int build_alloc(struct build *b, uint32_t n)
 	size_t cap = n ? n : 1, lens = (size_t)(b->max_len + 1) * (b->max_len + 1);
 	struct ipk_spd_index *idx = b->idx;
 
-	idx->tuples = calloc(cap, sizeof(*idx->tuples));
-	idx->entries = calloc(cap, sizeof(*idx->entries));
-	idx->refs = calloc(cap, sizeof(*idx->refs));
-	b->sel = calloc(cap, sizeof(*b->sel));
-	b->slot = calloc(cap, sizeof(*b->slot));
+	/* Only the tuples need zeroing; the passes write every other field they read. */
+	idx->tuples = calloc(cap < lens ? cap : lens, sizeof(*idx->tuples));
+	idx->entries = malloc(cap * sizeof(*idx->entries));
+	idx->refs = malloc(cap * sizeof(*idx->refs));
+	b->sel = malloc(cap * sizeof(*b->sel));
+	b->slot = malloc(cap * sizeof(*b->slot));
 	b->tuple_of = malloc(lens * sizeof(*b->tuple_of));
 	if (!idx->tuples || !idx->entries || !idx->refs || !b->sel || !b->slot || !b->tuple_of)
 		return -ENOMEM;

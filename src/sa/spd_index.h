@@ -39,7 +39,7 @@ static inline bool ipk_spd_proto_has_ports(unsigned proto)
 struct ipk_spd_cost {
 	uint32_t tuples;  /* tuples probed (one hash probe each) */
 	uint32_t entries; /* hash chain entries compared */
-	uint32_t rules;   /* rules whose remaining selectors were checked */
+	uint32_t rules;	  /* rules whose remaining selectors were checked */
 };
 
 /* Builds the index of those of @rules (@n, in match order) that can match @family (4 or

@@ -96,10 +96,10 @@ class Peer:
         return IP(src=self.src, dst=self.dst, tos=tos, ttl=ttl, id=ident,
                   flags="DF" if df else 0)
 
-    def scapy_sa(self, tunnel=None, hmac_by_scapy=True):
+    def scapy_sa(self, tunnel=None, hmac_by_scapy=True, natt=True):
         """scapy's SA. Without @hmac_by_scapy the integrity algorithm is left out (the
         ESN + HMAC path computes the ICV itself)."""
-        natt = UDP(sport=4500, dport=4500) if self.natt else None
+        natt = UDP(sport=4500, dport=4500) if self.natt and natt else None
         auth = self.auth if hmac_by_scapy else None
         return SecurityAssociation(ESP, spi=self.spi, crypt_algo=self.crypt,
                                    crypt_key=self.enc_key or None, auth_algo=auth,
@@ -125,15 +125,30 @@ class Peer:
         if own_icv:
             esp = out[ESP]
             esp.data = bytes(esp.data) + self._icv(bytes(esp), seq >> 32)
+            # The lengths scapy wrote do not count the ICV added afterwards.
+            if out.version == 4:
+                del out.len
+                del out.chksum
+            else:
+                del out.plen
+        if self.natt:
+            # scapy 2.5 freezes the UDP length at 8 (it builds the IPv4 header before the
+            # ESP payload is attached) and leaves the checksum 0 over IPv6, where RFC 8200
+            # §8.1 requires one; RFC 3948 §2.1 allows 0 over IPv4 only.
+            del out[UDP].len
+            if out.version == 6:
+                del out[UDP].chksum
         return out.__class__(bytes(out))
 
     def decrypt(self, raw_pkt, seq_hi=0):
         """Verifies and decrypts the IP packet @raw_pkt (bytes); returns the bytes scapy
         recovers (inner packet, or the transport-mode packet rebuilt). Raises on an ICV
         mismatch."""
+        if self.natt:
+            raw_pkt = strip_udp(raw_pkt)
         pkt = parse_ip(raw_pkt)
         own_icv = self.esn and not self.aead
-        sa = self.scapy_sa(self.tunnel_header(), not own_icv)
+        sa = self.scapy_sa(self.tunnel_header(), not own_icv, natt=False)
         if own_icv:
             esp = pkt[ESP]
             body, icv = bytes(esp)[:-self.icv_len], bytes(esp)[-self.icv_len:]
@@ -149,6 +164,30 @@ def inner_tos(pkt):
 
 def parse_ip(data):
     return IPv6(data) if data[0] >> 4 == 6 else IP(data)
+
+
+def strip_udp(data):
+    """RFC 3948 §3.3 decapsulation, step one: removes the UDP header in front of ESP and
+    names ESP in the IP header. (scapy 2.5 rebuilds an IPv6 transport-mode packet wrongly
+    when the UDP header is still there.)"""
+    off = esp_offset(data)
+    out = bytearray(data[:off - 8] + data[off:])
+    if out[0] >> 4 == 4:
+        out[9] = 50
+        out[2:4] = struct.pack("!H", len(out))
+        out[10:12] = b"\0\0"
+        out[10:12] = struct.pack("!H", ip_checksum(bytes(out[:(out[0] & 15) * 4])))
+    else:
+        out[6] = 50
+        out[4:6] = struct.pack("!H", len(out) - 40)
+    return bytes(out)
+
+
+def ip_checksum(data):
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
 
 
 def esp_offset(data):
@@ -207,6 +246,7 @@ def write_pcap(path, frames, linktype=LINKTYPE_RAW, ether=None):
     """Writes @frames (IP packets, bytes or scapy) with frame n (from 1) stamped
     FRAME_TIME_BASE + n seconds. @ether: an Ether() header put in front of each."""
     w = RawPcapWriter(path, linktype=linktype, sync=True, snaplen=65535)
+    w.write_header(None)
     for n, f in enumerate(frames, 1):
         data = bytes(f)
         if ether is not None:

@@ -2,6 +2,7 @@
 /* The timing loop, the JSON line and small helpers of ipseck-bench. */
 #include "tools/bench/bench.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@ static int one_batch(const struct bench_loop *loop, uint64_t *ns)
 	uint64_t t0;
 	int rc;
 
+	*ns = 0;
 	if (loop->prep) {
 		rc = loop->prep(loop->arg, loop->batch);
 		if (rc)
@@ -34,34 +36,132 @@ static int one_batch(const struct bench_loop *loop, uint64_t *ns)
 	return rc;
 }
 
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Batch times of the current measurement, for the median. */
+struct batch_log {
+	uint64_t *ns;
+	size_t n;
+	size_t cap;
+};
+
+static int log_batch(struct batch_log *log, uint64_t ns)
+{
+	if (log->n == log->cap) {
+		size_t cap = log->cap ? log->cap * 2 : 1024;
+		uint64_t *p = realloc(log->ns, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		log->ns = p;
+		log->cap = cap;
+	}
+	log->ns[log->n++] = ns;
+	return 0;
+}
+
+static double min_on_cpu = 1.0;
+
+double bench_min_on_cpu(void)
+{
+	return min_on_cpu;
+}
+
+static void finish(struct bench_result *res, struct batch_log *log, uint64_t wall0,
+		   uint64_t cpu0)
+{
+	uint64_t wall = bench_now_ns() - wall0;
+
+	qsort(log->ns, log->n, sizeof(*log->ns), cmp_u64);
+	res->median_batch_ns = log->n ? log->ns[log->n / 2] : 0;
+	res->on_cpu = wall ? (double)(thread_cpu_ns() - cpu0) / (double)wall : 1.0;
+	if (res->on_cpu < min_on_cpu)
+		min_on_cpu = res->on_cpu;
+	free(log->ns);
+}
+
+/* Round robin over the loops until each has run @warm_ns. */
+static int warm_up(const struct bench_loop *loops, unsigned n, uint64_t warm_ns)
+{
+	uint64_t done[BENCH_MAX_SET] = { 0 }, ns;
+	bool busy;
+	int rc = 0;
+
+	do {
+		busy = false;
+		for (unsigned i = 0; i < n && !rc; i++) {
+			if (done[i] >= warm_ns)
+				continue;
+			rc = one_batch(&loops[i], &ns);
+			done[i] += ns;
+			busy = true;
+		}
+	} while (busy && !rc);
+	return rc;
+}
+
+static bool reached(const struct bench_loop *loop, const struct bench_result *res,
+		    uint64_t target_ns)
+{
+	return res->ns >= target_ns && res->count >= loop->min_count;
+}
+
 /*
  * The clock is read once per batch, not per item: a batch is hundreds of packets or
  * thousands of lookups, so the two clock reads (tens of ns) vanish in it, and the items
- * run back to back as they would in a crypto unit's loop.
+ * run back to back as they would in a crypto unit's loop. The loops of a set take turns
+ * batch by batch, so that a neighbour's load on the machine falls on all of them alike.
  */
-int bench_measure(const struct bench_loop *loop, double seconds, struct bench_result *res)
+int bench_measure_set(const struct bench_loop *loops, unsigned n, double seconds,
+		      struct bench_result *res)
 {
-	uint64_t target_ns = (uint64_t)(seconds * 1e9), warm_ns = target_ns / 5, ns, done = 0;
+	uint64_t target_ns = (uint64_t)(seconds * 1e9), warm_ns = target_ns / 5, ns;
+	uint64_t wall0 = bench_now_ns(), cpu0 = thread_cpu_ns();
+	struct batch_log logs[BENCH_MAX_SET];
+	bool busy;
 	int rc;
 
-	if (warm_ns < 20000000ull)
-		warm_ns = 20000000ull;
-	res->count = 0;
-	res->ns = 0;
-	while (done < warm_ns) {
-		rc = one_batch(loop, &ns);
-		if (rc)
-			return rc;
-		done += ns;
+	if (n == 0 || n > BENCH_MAX_SET)
+		return -EINVAL;
+	memset(logs, 0, sizeof(logs));
+	memset(res, 0, n * sizeof(*res));
+	rc = warm_up(loops, n, warm_ns > 20000000ull ? warm_ns : 20000000ull);
+	do {
+		busy = false;
+		for (unsigned i = 0; i < n && !rc; i++) {
+			if (reached(&loops[i], &res[i], target_ns))
+				continue;
+			rc = one_batch(&loops[i], &ns);
+			if (!rc)
+				rc = log_batch(&logs[i], ns);
+			res[i].ns += ns;
+			res[i].count += loops[i].batch;
+			busy = true;
+		}
+	} while (busy && !rc);
+	for (unsigned i = 0; i < n; i++) {
+		res[i].batch = loops[i].batch;
+		finish(&res[i], &logs[i], wall0, cpu0);
 	}
-	while (res->ns < target_ns || res->count < loop->min_count) {
-		rc = one_batch(loop, &ns);
-		if (rc)
-			return rc;
-		res->ns += ns;
-		res->count += loop->batch;
-	}
-	return 0;
+	return rc;
+}
+
+int bench_measure(const struct bench_loop *loop, double seconds, struct bench_result *res)
+{
+	return bench_measure_set(loop, 1, seconds, res);
 }
 
 static bool reserve(struct bench_json *j, size_t more)

@@ -20,6 +20,7 @@
 #include "core/compiler.h"
 
 #define BENCH_DEFAULT_SECONDS 0.5
+#define BENCH_MAX_SET 4
 
 struct bench_opts {
 	double seconds;      /* timed part of each cell */
@@ -63,24 +64,46 @@ struct bench_loop {
 	uint64_t min_count;
 };
 
+/*
+ * Rates come from the median batch, not from the total: on a shared machine a batch that
+ * the scheduler interrupted is slow for reasons outside the code measured, and the median
+ * ignores those; the mean (count over total time) is kept for comparison.
+ */
 struct bench_result {
-	uint64_t count;
-	uint64_t ns;
+	uint64_t count;           /* items timed */
+	uint64_t ns;              /* total timed ns */
+	uint64_t median_batch_ns; /* median time of one batch */
+	uint32_t batch;           /* items per batch */
+	double on_cpu;            /* thread CPU time / wall time over the measurement */
 };
 
 uint64_t bench_now_ns(void);
 /* Warm-up (a fifth of @seconds, at least 20 ms), then timed batches until @seconds of
  * timed work and loop->min_count items. Returns 0 or the error of prep/run. */
 int bench_measure(const struct bench_loop *loop, double seconds, struct bench_result *res);
+/* As bench_measure() for @n (1..BENCH_MAX_SET) loops that take turns batch by batch, so
+ * that their figures can be compared even while the machine's load changes. */
+int bench_measure_set(const struct bench_loop *loops, unsigned n, double seconds,
+		      struct bench_result *res);
+/* Lowest on-CPU share seen by any bench_measure() so far (1.0 = never preempted). */
+double bench_min_on_cpu(void);
 
+/* Items per second in millions, from the median batch. */
 static inline double bench_mpps(const struct bench_result *r)
+{
+	return r->median_batch_ns ? (double)r->batch * 1e3 / (double)r->median_batch_ns : 0.0;
+}
+
+/* The same from the total: count / time. */
+static inline double bench_mpps_mean(const struct bench_result *r)
 {
 	return r->ns ? (double)r->count * 1e3 / (double)r->ns : 0.0;
 }
 
+/* Nanoseconds per item, from the median batch. */
 static inline double bench_ns_per_op(const struct bench_result *r)
 {
-	return r->count ? (double)r->ns / (double)r->count : 0.0;
+	return r->batch ? (double)r->median_batch_ns / (double)r->batch : 0.0;
 }
 
 /* Resident set size of this process in KiB (VmRSS), 0 if unknown. */

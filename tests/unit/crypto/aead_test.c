@@ -130,9 +130,11 @@ static void esp_tampering_is_detected(void **state)
 			expect_rejected(c, v, bad, v->seq, v->esn, what);
 		}
 		if (v->esn)
-			expect_rejected(c, v, v->esp_packet.p, v->seq ^ (1ull << 32), true, "seq_hi");
+			expect_rejected(c, v, v->esp_packet.p, v->seq ^ (1ull << 32), true,
+					"seq_hi");
 		else
-			expect_rejected(c, v, v->esp_packet.p, v->seq, true, "ESN on 32-bit packet");
+			expect_rejected(c, v, v->esp_packet.p, v->seq, true,
+					"ESN on 32-bit packet");
 		ipk_crypto_destroy(c);
 		n++;
 	}
@@ -187,7 +189,8 @@ static void esp_vectors_on_the_primitive(void **state)
 		assert_int_equal(ipk_aead_open(&dec, v->iv.p, &span, 1, buf, enc_len, tag), 0);
 		kat_expect(v, "plaintext", buf, v->plaintext.p, len);
 		tag[IPK_AEAD_TAG_LEN - 1] ^= 1;
-		assert_int_equal(ipk_aead_open(&dec, v->iv.p, &span, 1, buf, enc_len, tag), -EBADMSG);
+		assert_int_equal(ipk_aead_open(&dec, v->iv.p, &span, 1, buf, enc_len, tag),
+				 -EBADMSG);
 		ipk_aead_fini(&enc);
 		ipk_aead_fini(&dec);
 		n++;
@@ -208,7 +211,10 @@ static void raw_aead_kat(void **state)
 		struct ipk_aead enc = aead_for(v->id, v->cipher, &v->key, v->salt.p, true);
 		struct ipk_aead dec = aead_for(v->id, v->cipher, &v->key, v->salt.p, false);
 		struct ipk_span whole = { v->aad.p, v->aad.len };
-		struct ipk_span split[2] = { { v->aad.p, half }, { v->aad.p + half, v->aad.len - half } };
+		struct ipk_span split[2] = {
+			{ v->aad.p, half },
+			{ v->aad.p + half, v->aad.len - half },
+		};
 		uint8_t tag[IPK_AEAD_TAG_LEN];
 
 		for (int round = 0; round < 2; round++) {

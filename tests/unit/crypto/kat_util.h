@@ -14,7 +14,7 @@
  *   kat_crosscheck  not published: computed with python3-cryptography by
  *                   tests/vectors/gen_crosscheck.py for every ipseck algorithm, with and
  *                   without ESN, IVs derived as src/crypto/alg.h says
- * The tables are generated at build time from tests/vectors/*.json by gen_kat.py.
+ * The tables are generated at build time from the JSON files in tests/vectors by gen_kat.py.
  */
 #ifndef KAT_UTIL_H
 #define KAT_UTIL_H

@@ -1,0 +1,424 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""The interoperability cases: what goes into ipseck and what must come out.
+
+Site A is ipseck (gateway 192.0.2.1 / 2001:db8:ffff::1, network 10.1.0.0/24 /
+2001:db8:1::/64); site B is scapy (192.0.2.2 / 2001:db8:ffff::2, 10.2.0.0/24 /
+2001:db8:2::/64). Every case configures both SAs (a-to-b outbound, SPI 0x1001; b-to-a
+inbound, SPI 0x2001) and both protect policies, then feeds one capture:
+
+  scapy->ipseck  scapy encrypts twenty varied packets with b-to-a; ipseck must give back
+                 each original byte for byte (tunnel: the inner packet; transport: the
+                 packet with its IP header rebuilt, which must equal the original's).
+  ipseck->scapy  ipseck encrypts the plaintext with a-to-b; scapy must decrypt each to the
+                 original, the SPI and sequence numbers (start+1, start+2, ...) must be
+                 right, the outer header must carry the SA's addresses and the inner
+                 DSCP/ECN (RFC 4301 §5.1.2.1, RFC 6040 §4.1), and re-encrypting the original
+                 with scapy under the packet's IV must give the same ESP bytes.
+  negative       forged, replayed, too old, unknown-SPI, out-of-policy, ECN and truncated
+                 packets among good ones; each drop must be printed with its frame and
+                 reason and counted in the summary.
+
+Each case lists, per input frame, what must happen to it (an Expect). Everything is
+deterministic (keys, IVs, payloads), so `gen` and `check` build identical cases.
+"""
+import re
+import struct
+
+from esp_peer import (ALGS, ESP, IP, UDP, Ether, IPv6, Peer, LINKTYPE_ETHERNET,
+                      LINKTYPE_RAW, TOS_EF_ECT0, derive, esp_offset, inner_tos, parse_ip,
+                      varied_packets)
+from scapy.all import IPv6ExtHdrFragment, fragment, fragment6
+
+GW = {4: ("192.0.2.1", "192.0.2.2"), 6: ("2001:db8:ffff::1", "2001:db8:ffff::2")}
+NET = {4: ("10.1.0.0/24", "10.2.0.0/24"), 6: ("2001:db8:1::/64", "2001:db8:2::/64")}
+HOST = {4: ("10.1.0.7", "10.2.0.9"), 6: ("2001:db8:1::7", "2001:db8:2::9")}
+SPI_OUT, SPI_IN = 0x1001, 0x2001
+OUTER_TTL = 64  # ipseck's default outer TTL / hop limit (sa.h)
+
+
+class Expect:
+    """What must become of one input frame.
+    kind: 'pass' (output equals @data), 'enc' (protected: @data is the plaintext, @seq
+    the sequence number), 'drop' (@reason), 'held' (a fragment: no output, no drop)."""
+
+    def __init__(self, kind, data=None, seq=None, reason=None):
+        self.kind, self.data, self.seq, self.reason = kind, data, seq, reason
+
+
+class Case:
+    def __init__(self, name, alg, mode="tunnel", outer=4, inner=4, esn=False, natt=False,
+                 ether=False, seq_start=0):
+        self.name = name
+        self.slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        self.alg, self.mode, self.outer, self.inner = alg, mode, outer, inner
+        self.seq_start = seq_start
+        ga, gb = GW[outer]
+        self.a_to_b = Peer("a-to-b", alg, SPI_OUT, mode, ga, gb, esn, natt,
+                           key_label=self.slug + "/a-to-b")
+        self.b_to_a = Peer("b-to-a", alg, SPI_IN, mode, gb, ga, esn, natt,
+                           key_label=self.slug + "/b-to-a")
+        self.linktype = LINKTYPE_ETHERNET if ether else LINKTYPE_RAW
+        self.ether = Ether(src="02:00:5e:00:00:0b", dst="02:00:5e:00:00:0a") if ether \
+            else None
+        self.frames = []
+        self.expect = []
+        self.tshark = False
+
+    def endpoints(self, direction):
+        """(src, dst) of plaintext packets: A->B for 'out', B->A for 'in'."""
+        if self.mode == "tunnel":
+            a, b = HOST[self.inner]
+        else:
+            a, b = GW[self.outer]
+        return (a, b) if direction == "out" else (b, a)
+
+    def config(self):
+        fam = self.inner if self.mode == "tunnel" else self.outer
+        if self.mode == "tunnel":
+            na, nb = NET[fam]
+        else:
+            bits = 32 if fam == 4 else 128
+            na, nb = ["%s/%d" % (g, bits) for g in GW[fam]]
+        seq = " seq 0x%x" % self.seq_start if self.seq_start else ""
+        return "\n".join([
+            "# %s" % self.name,
+            self.a_to_b.config("out", seq.strip()),
+            self.b_to_a.config("in"),
+            "policy add name out-a-b dir out src %s dst %s action protect sa a-to-b" %
+            (na, nb),
+            "policy add name in-b-a dir in src %s dst %s action protect sa b-to-a" %
+            (nb, na),
+            ""])
+
+    def add(self, data, expect):
+        self.frames.append(bytes(data))
+        self.expect.append(expect)
+
+    def iv(self, peer, seq):
+        """The IV scapy uses: deterministic, and not the sequence number, so ipseck must
+        read it from the packet (RFC 4303 §2.3)."""
+        return derive("%s/%s/iv/%d" % (self.slug, peer.name, seq), peer.iv_len)
+
+    def seal_in(self, pkt, seq, **kw):
+        """scapy's encryption of @pkt under b-to-a (what site B sends)."""
+        return self.b_to_a.encrypt(pkt, seq, iv=self.iv(self.b_to_a, seq),
+                                   ident=seq & 0xffff, **kw)
+
+
+def dec_case(name, alg, mode="tunnel", outer=4, inner=4, frag=False, **kw):
+    c = Case(name, alg, mode, outer, inner, **kw)
+    src, dst = c.endpoints("in")
+    for i, p in enumerate(varied_packets(src, dst, c.slug)):
+        esp = c.seal_in(p, i + 1)
+        if frag and len(esp) > 600:
+            add_fragments(c, esp, i, bytes(p))
+        else:
+            c.add(esp, Expect("pass", bytes(p)))
+    return c
+
+
+def add_fragments(c, esp, i, orig):
+    """Fragments the ESP packet in the outer IP layer; every other datagram's fragments go
+    in reverse order. Only the fragment that completes the datagram yields output."""
+    if esp.version == 4:
+        frags = fragment(esp, fragsize=256)
+    else:
+        hdr = esp.copy()
+        hdr.remove_payload()
+        del hdr.plen, hdr.nh
+        frags = fragment6(hdr / IPv6ExtHdrFragment(id=0x5000 + i) / esp.payload, 320)
+    frags = [bytes(f) for f in frags]
+    if i % 2:
+        frags.reverse()
+    for f in frags[:-1]:
+        c.add(f, Expect("held"))
+    c.add(frags[-1], Expect("pass", orig))
+
+
+def enc_case(name, alg, mode="tunnel", outer=4, inner=4, count=20, drop_after=None, **kw):
+    c = Case(name, alg, mode, outer, inner, **kw)
+    src, dst = c.endpoints("out")
+    for i, p in enumerate(varied_packets(src, dst, c.slug)[:count]):
+        seq = c.seq_start + i + 1
+        if drop_after is not None and seq > drop_after:
+            c.add(p, Expect("drop", reason="seq-exhausted"))
+        else:
+            c.add(p, Expect("enc", bytes(p), seq))
+    return c
+
+
+def with_tos(pkt, tos):
+    """@pkt with its TOS / traffic class set (IPv4 checksum recomputed)."""
+    p = parse_ip(bytes(pkt))
+    if p.version == 4:
+        p.tos = tos
+        del p.chksum
+    else:
+        p.tc = tos
+    return parse_ip(bytes(p))
+
+
+def negative_case(name, alg):
+    """Good packets mixed with every way an inbound packet must be refused."""
+    c = Case(name, alg)
+    src, dst = c.endpoints("in")
+    pkts = varied_packets(src, dst, c.slug)
+    forger = Peer("b-to-a", alg, SPI_IN, "tunnel", *reversed(GW[4]),
+                  key_label=c.slug + "/wrong-key")
+
+    def good(i, seq, expect=None, **kw):
+        esp = c.seal_in(pkts[i], seq, **kw)
+        c.add(esp, expect or Expect("pass", bytes(pkts[i])))
+        return esp
+
+    first = good(0, 1)
+    # A forged packet far ahead must not move the window (RFC 4303 §3.4.3: the window is
+    # updated only after the ICV verified), so sequence number 2 is still accepted.
+    c.add(forger.encrypt(pkts[1], 3000, iv=c.iv(forger, 3000)),
+          Expect("drop", reason="bad-icv"))
+    good(2, 2)
+    c.add(first, Expect("drop", reason="replay-duplicate"))
+    other = Peer("x", alg, 0x9999, "tunnel", *reversed(GW[4]), key_label=c.slug + "/x")
+    c.add(other.encrypt(pkts[3], 3, iv=c.iv(other, 3)), Expect("drop", reason="unknown-spi"))
+    good(4, 2000)
+    good(5, 5, Expect("drop", reason="replay-too-old"))
+    dup = good(6, 1500)
+    c.add(dup, Expect("drop", reason="replay-duplicate"))
+    tampered = bytearray(bytes(c.seal_in(pkts[7], 1600)))
+    tampered[-20] ^= 0x01  # one bit of ciphertext (or of the ICV for 12-byte ICVs)
+    c.add(bytes(tampered), Expect("drop", reason="bad-icv"))
+    good(8, 1601)  # 1600 never verified, so it was never recorded either
+    # The SAD matches SPI and destination (RFC 4301 §4.1): right SPI, wrong gateway.
+    wrong_dst = parse_ip(bytes(c.seal_in(pkts[9], 1602)))
+    wrong_dst.dst = "192.0.2.99"
+    del wrong_dst.chksum
+    c.add(bytes(wrong_dst), Expect("drop", reason="unknown-spi"))
+    # RFC 4301 §5.2: the decrypted packet must match the SA's inbound policy.
+    stray = parse_ip(bytes(pkts[10]))
+    stray.src = "10.3.0.1"
+    del stray.chksum, stray[UDP].chksum
+    c.add(c.seal_in(parse_ip(bytes(stray)), 1603), Expect("drop", reason="policy-mismatch"))
+    # RFC 6040 §4.2: outer CE marks an ECT inner packet CE, and drops a Not-ECT one.
+    ect = with_tos(pkts[11], TOS_EF_ECT0)
+    c.add(c.seal_in(ect, 1604, tos=TOS_EF_ECT0 | 3),
+          Expect("pass", bytes(with_tos(ect, TOS_EF_ECT0 | 3))))
+    not_ect = with_tos(pkts[12], 46 << 2)
+    c.add(c.seal_in(not_ect, 1605, tos=3), Expect("drop", reason="ecn-ce-not-ect"))
+    # Cut inside the ESP header: too short for ESP header, IV and ICV.
+    short = parse_ip(bytes(first)[:20 + 12])
+    short.len = None
+    del short.chksum
+    c.add(bytes(short), Expect("drop", reason="truncated-esp"))
+    good(13, 1606)
+    return c
+
+
+def natt_extras(c):
+    """RFC 3948 §2.2-2.3: a NAT keepalive and an IKE packet (non-ESP marker) on 4500."""
+    ga, gb = GW[c.outer]
+    ipc = IP if c.outer == 4 else IPv6
+    c.add(parse_ip(bytes(ipc(src=gb, dst=ga) / UDP(sport=4500, dport=4500) / b"\xff")),
+          Expect("drop", reason="nat-keepalive"))
+    c.add(parse_ip(bytes(ipc(src=gb, dst=ga) / UDP(sport=4500, dport=4500) /
+                         (b"\0" * 4 + derive("ike", 28)))),
+          Expect("drop", reason="non-esp-marker"))
+    return c
+
+
+def all_cases():
+    cases = []
+    for alg in ALGS:
+        for mode in ("tunnel", "transport"):
+            cases.append(dec_case("%s %s ipv4 scapy->ipseck" % (alg, mode), alg, mode))
+            cases.append(enc_case("%s %s ipv4 ipseck->scapy" % (alg, mode), alg, mode))
+    g = "aes128gcm16"
+    for outer, inner, what in ((6, 6, "6in6"), (6, 4, "4in6"), (4, 6, "6in4")):
+        cases.append(dec_case("%s tunnel %s scapy->ipseck" % (g, what), g, "tunnel",
+                              outer, inner))
+        cases.append(enc_case("%s tunnel %s ipseck->scapy" % (g, what), g, "tunnel",
+                              outer, inner))
+    cases.append(dec_case("%s transport ipv6 scapy->ipseck" % g, g, "transport", 6, 6))
+    cases.append(enc_case("%s transport ipv6 ipseck->scapy" % g, g, "transport", 6, 6))
+    for alg in (g, "chacha20poly1305", "aes128-sha256", "3des-sha1"):
+        cases.append(dec_case("%s tunnel ipv4 esn scapy->ipseck" % alg, alg, esn=True))
+        # Crosses 2^32: the high half must enter the AAD / ICV (RFC 4303 §2.2.1).
+        cases.append(enc_case("%s tunnel ipv4 esn across 2^32 ipseck->scapy" % alg, alg,
+                              esn=True, seq_start=0xfffffff5))
+    for mode, outer in (("tunnel", 4), ("transport", 4), ("tunnel", 6)):
+        cases.append(natt_extras(dec_case("%s %s ipv%d udp-encap scapy->ipseck" %
+                                          (g, mode, outer), g, mode, outer, outer,
+                                          natt=True)))
+        cases.append(enc_case("%s %s ipv%d udp-encap ipseck->scapy" % (g, mode, outer), g,
+                              mode, outer, outer, natt=True))
+    cases.append(dec_case("%s tunnel ipv4 ethernet scapy->ipseck" % g, g, ether=True))
+    cases.append(enc_case("%s tunnel ipv4 ethernet ipseck->scapy" % g, g, ether=True))
+    cases.append(dec_case("%s tunnel 4in6 ethernet scapy->ipseck" % g, g, "tunnel", 6, 4,
+                          ether=True))
+    cases.append(enc_case("%s tunnel 4in6 ethernet ipseck->scapy" % g, g, "tunnel", 6, 4,
+                          ether=True))
+    cases.append(dec_case("%s tunnel ipv4 fragmented scapy->ipseck" % g, g, frag=True))
+    cases.append(dec_case("%s tunnel 6in6 fragmented scapy->ipseck" % g, g, "tunnel", 6, 6,
+                          frag=True))
+    cases.append(dec_case("aes128-sha256 transport ipv4 fragmented scapy->ipseck",
+                          "aes128-sha256", "transport", frag=True))
+    for alg in (g, "aes128-sha256", "3des-md5"):
+        cases.append(negative_case("%s tunnel ipv4 negative" % alg, alg))
+    # RFC 4303 §3.3.3: without ESN the sender stops at 2^32 - 1 rather than cycle.
+    cases.append(enc_case("%s tunnel ipv4 sequence exhausted" % g, g, count=5,
+                          seq_start=0xfffffffd, drop_after=0xffffffff))
+    for c in cases:
+        c.tshark = c.name in ["%s tunnel ipv4 ipseck->scapy" % a
+                              for a in (g, "aes128-sha256", "3des-md5")]
+    return cases
+
+
+def inner_of(c, data):
+    """The plaintext the case's outbound SA protected, as scapy recovers it."""
+    return c.a_to_b.decrypt(data)
+
+
+def outer_tos(data):
+    return data[1] if data[0] >> 4 == 4 else ((data[0] & 15) << 4 | data[1] >> 4)
+
+
+def check_enc_frame(c, e, data, ivs):
+    """Checks one packet ipseck protected. Returns a list of problems."""
+    sa = c.a_to_b
+    off = esp_offset(data)
+    if off is None:
+        return ["not ESP (protocol %d)" % (data[9] if data[0] >> 4 == 4 else data[6])]
+    bad = []
+    pkt = parse_ip(data)
+    if sa.natt != (UDP in pkt):
+        return ["UDP encapsulation %s, expected %s" % (UDP in pkt, sa.natt)]
+    if sa.natt:
+        u = pkt[UDP]
+        if (u.sport, u.dport) != (4500, 4500):
+            bad.append("UDP ports %d->%d, expected 4500->4500" % (u.sport, u.dport))
+        if pkt.version == 4 and u.chksum != 0:
+            bad.append("UDP checksum 0x%04x over IPv4, RFC 3948 §2.1 says 0" % u.chksum)
+        if pkt.version == 6:
+            clone = parse_ip(data)
+            del clone[UDP].chksum
+            want = parse_ip(bytes(clone))[UDP].chksum
+            if u.chksum != want:
+                bad.append("UDP checksum 0x%04x over IPv6, expected 0x%04x" % (u.chksum, want))
+    spi, seq_lo = struct.unpack("!LL", data[off:off + 8])
+    iv = data[off + 8:off + 8 + sa.iv_len]
+    if spi != sa.spi:
+        bad.append("SPI 0x%x, expected 0x%x" % (spi, sa.spi))
+    if seq_lo != e.seq & 0xffffffff:
+        bad.append("sequence number %d, expected %d" % (seq_lo, e.seq & 0xffffffff))
+    if sa.aead and iv != struct.pack("!Q", e.seq):
+        bad.append("AEAD IV %s is not the 64-bit sequence number" % iv.hex())
+    if iv and not sa.aead and iv in ivs:
+        bad.append("CBC IV %s repeated" % iv.hex())
+    ivs.add(iv)
+    orig = parse_ip(e.data)
+    if c.mode == "tunnel":
+        if (pkt.src, pkt.dst) != (sa.src, sa.dst):
+            bad.append("outer %s->%s, expected the SA's %s->%s" % (pkt.src, pkt.dst, sa.src,
+                                                                   sa.dst))
+        ttl = pkt.ttl if pkt.version == 4 else pkt.hlim
+        if ttl != OUTER_TTL:
+            bad.append("outer TTL %d, expected %d" % (ttl, OUTER_TTL))
+        if outer_tos(data) >> 2 != inner_tos(orig) >> 2:
+            bad.append("outer DSCP %d, inner %d (RFC 4301 §5.1.2.1: copy)" %
+                       (outer_tos(data) >> 2, inner_tos(orig) >> 2))
+        if outer_tos(data) & 3 != inner_tos(orig) & 3:
+            bad.append("outer ECN %d, inner %d (RFC 6040 §4.1 normal mode: copy)" %
+                       (outer_tos(data) & 3, inner_tos(orig) & 3))
+    try:
+        plain = sa.decrypt(data, e.seq >> 32)
+    except Exception as err:  # an ICV mismatch or an undecodable packet
+        return bad + ["scapy cannot decrypt: %s" % (str(err)[:100] or type(err).__name__)]
+    if plain != e.data:
+        bad.append("scapy decrypts to %s..., expected %s..." % (plain[:48].hex(),
+                                                              e.data[:48].hex()))
+        return bad
+    # Same key, plaintext and IV: scapy must produce exactly the same ESP bytes.
+    again = bytes(sa.encrypt(orig, e.seq, iv=iv or None))
+    if again[esp_offset(again):] != data[off:]:
+        bad.append("ESP bytes differ from scapy's encryption with the same IV")
+    return bad
+
+
+SUMMARY = re.compile(r"^frames (\d+)\s+written (\d+)\s+protected (\d+)\s+decrypted (\d+)\s+"
+                     r"bypassed (\d+)\s+dropped (\d+)$")
+
+
+def parse_stdout(text):
+    drops, counters, summary = {}, {}, None
+    for line in text.splitlines():
+        m = re.match(r"^drop (\d+) (\S+)$", line)
+        if m:
+            drops[int(m.group(1))] = m.group(2)
+            continue
+        m = SUMMARY.match(line)
+        if m:
+            summary = [int(x) for x in m.groups()]
+            continue
+        m = re.match(r"^\s+drop (\S+)\s+(\d+)$", line)
+        if m:
+            counters[m.group(1)] = int(m.group(2))
+    return drops, counters, summary
+
+
+def check_counts(c, drops, counters, summary):
+    bad = []
+    want_drops = {n: e.reason for n, e in enumerate(c.expect, 1) if e.kind == "drop"}
+    if drops != want_drops:
+        missing = {n: r for n, r in want_drops.items() if drops.get(n) != r}
+        extra = {n: r for n, r in drops.items() if want_drops.get(n) != r}
+        bad.append("drop lines: missing %s, unexpected %s" % (fmt(missing), fmt(extra)))
+    want_counters = {}
+    for r in want_drops.values():
+        want_counters[r] = want_counters.get(r, 0) + 1
+    if counters != want_counters:
+        bad.append("summary drop counters %s, expected %s" % (counters, want_counters))
+    kinds = [e.kind for e in c.expect]
+    enc = kinds.count("enc")
+    out = enc + kinds.count("pass")
+    want = [len(c.frames), out, enc, out - enc, 0, kinds.count("drop")]
+    if summary != want:
+        bad.append("summary %s, expected frames/written/protected/decrypted/bypassed/"
+                   "dropped %s" % (summary, want))
+    return bad
+
+
+def fmt(d):
+    return "{" + ", ".join("frame %d %s" % kv for kv in sorted(d.items())) + "}" if d else "{}"
+
+
+def check_output(c, linktype, frames):
+    bad = []
+    if linktype != c.linktype:
+        bad.append("output link type %d, input's %d" % (linktype, c.linktype))
+    got = [n for n, _, _ in frames]
+    want = [n for n, e in enumerate(c.expect, 1) if e.kind in ("pass", "enc")]
+    if got != want:
+        bad.append("output frames %s, expected %s" % (got, want))
+    ivs = set()
+    for n, l2, data in frames:
+        if not 1 <= n <= len(c.expect):
+            continue
+        e = c.expect[n - 1]
+        if c.ether is not None:
+            bad += check_ether(c, n, l2, data)
+        if e.kind == "pass" and data != e.data:
+            bad.append("frame %d: output %s... differs from the original %s..." %
+                       (n, data[:48].hex(), e.data[:48].hex()))
+        elif e.kind == "enc":
+            bad += ["frame %d: %s" % (n, p) for p in check_enc_frame(c, e, data, ivs)]
+        if len(bad) > 6:
+            return bad[:6] + ["..."]
+    return bad
+
+
+def check_ether(c, n, l2, data):
+    inp = bytes(c.ether)
+    etype = 0x86DD if data[0] >> 4 == 6 else 0x0800
+    if l2[:12] != inp[:12] or struct.unpack("!H", l2[12:14])[0] != etype:
+        return ["frame %d: Ethernet header %s, expected %s with type 0x%04x" %
+                (n, l2.hex(), inp[:12].hex(), etype)]
+    return []
