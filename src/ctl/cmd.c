@@ -94,17 +94,19 @@ int ipk_cmd_lookup(const struct ipk_cmd_def *const *defs, size_t n_defs,
 	ps->line = line;
 	ps->err = err;
 	ps->err_line = line->lineno[0];
+	/* The longest full match wins, so that "show" and "show sa" may both exist. */
 	for (size_t i = 0; i < n_defs; i++) {
 		unsigned n = prefix_match(defs[i], line);
 
-		if (n == def_words(defs[i])) {
+		if (n == def_words(defs[i]) && (!ps->def || n > ps->pos)) {
 			ps->def = defs[i];
 			ps->pos = n;
-			return 0;
 		}
 		if (n > best)
 			best = n;
 	}
+	if (ps->def)
+		return 0;
 	return unknown_command(defs, n_defs, line, best, ps, err);
 }
 
@@ -135,7 +137,7 @@ int ipk_cmd_parse_u64(const char *word, bool suffix, uint64_t *out)
 			return -EINVAL;
 		v = v * base + d;
 	}
-	if (suffix && base == 10 && p != word && p[1] == '\0') {
+	if (suffix && base == 10 && p != word && *p != '\0' && p[1] == '\0') {
 		/* Binary multiples, as sizes are usually meant (1M = 1048576 bytes). */
 		shift = *p == 'K' || *p == 'k' ? 10 : *p == 'M' || *p == 'm' ? 20 :
 			*p == 'G' || *p == 'g' ? 30 : 0;
@@ -263,6 +265,15 @@ int ipk_cmd_fail(struct ipk_cmd_parser *ps, const char *name, const char *fmt, .
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	return ipk_err_set(ps->err, -EINVAL, "'%s': %s", name, msg);
+}
+
+int ipk_cmd_missing(struct ipk_cmd_parser *ps, const char *name, const char *why)
+{
+	char cmd[NAME_MAX_TEXT];
+
+	ps->err_line = ps->line->lineno[0];
+	return ipk_err_set(ps->err, -EINVAL, "%s: missing '%s'%s%s",
+			   ipk_cmd_name(ps->def, cmd, sizeof(cmd)), name, why[0] ? " " : "", why);
 }
 
 /* The next word, or NULL at the end of the command (the error then names the line of
@@ -541,15 +552,9 @@ int ipk_cmd_parse_keywords(struct ipk_cmd_parser *ps, void *arg)
 		if (ret)
 			return ret;
 	}
-	for (i = 0; kws && kws[i].name; i++) {
-		if (kws[i].required && !ps->kw_line[i]) {
-			char name[NAME_MAX_TEXT];
-
-			ps->err_line = ps->line->lineno[0];
-			return ipk_err_set(ps->err, -EINVAL, "%s: missing '%s'",
-					   ipk_cmd_name(ps->def, name, sizeof(name)), kws[i].name);
-		}
-	}
+	for (i = 0; kws && kws[i].name; i++)
+		if (kws[i].required && !ps->kw_line[i])
+			return ipk_cmd_missing(ps, kws[i].name, "");
 	return 0;
 }
 

@@ -129,6 +129,9 @@ bool ipk_cmd_given(const struct ipk_cmd_parser *ps, const char *name);
  * given) and returns -EINVAL. */
 int ipk_cmd_fail(struct ipk_cmd_parser *ps, const char *name, const char *fmt, ...)
 	IPK_PRINTF(3, 4);
+/* Writes "sa add: missing 'NAME'" and @why (may be ""), at the command's first line, and
+ * returns -EINVAL. */
+int ipk_cmd_missing(struct ipk_cmd_parser *ps, const char *name, const char *why);
 /* Writes "'KW': expected <what kw takes>, got 'WORD'" (or "got end of line" for a NULL
  * @word) at the current word's line and returns -EINVAL. */
 int ipk_cmd_expected(struct ipk_cmd_parser *ps, const struct ipk_kw *kw, const char *word);

@@ -117,7 +117,7 @@ static int check_action(struct ipk_cmd_parser *ps, const struct ipk_policy_param
 	bool protect = p->action == IPK_ACTION_PROTECT;
 
 	if (protect && !ipk_cmd_given(ps, "sa"))
-		return ipk_err_set(ps->err, -EINVAL, "policy add: missing 'sa' for action protect");
+		return ipk_cmd_missing(ps, "sa", "for action protect");
 	if (!protect && ipk_cmd_given(ps, "sa"))
 		return ipk_cmd_fail(ps, "sa", "only action protect takes SAs");
 	return 0;

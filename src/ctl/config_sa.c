@@ -147,6 +147,9 @@ static int check_keys(struct ipk_cmd_parser *ps, const struct ipk_sa_params *p)
 {
 	const struct ipk_alg *alg = p->alg;
 	unsigned whole = alg->enc_key_len + alg->salt_len;
+	char for_alg[48];
+
+	snprintf(for_alg, sizeof(for_alg), "for %s", alg->name);
 
 	if (alg->auth_key_len == 0) {
 		if (ipk_cmd_given(ps, "enc-key") || ipk_cmd_given(ps, "auth-key"))
@@ -154,8 +157,7 @@ static int check_keys(struct ipk_cmd_parser *ps, const struct ipk_sa_params *p)
 					    "%s takes 'key' (cipher key and salt), not 'enc-key' "
 					    "and 'auth-key'", alg->name);
 		if (!ipk_cmd_given(ps, "key"))
-			return ipk_err_set(ps->err, -EINVAL, "sa add: missing 'key' for %s",
-					   alg->name);
+			return ipk_cmd_missing(ps, "key", for_alg);
 		if (p->enc_key_len != whole)
 			return ipk_cmd_fail(ps, "key", "%s needs %u bytes (%u of key and %u of salt), "
 					    "got %u", alg->name, whole, alg->enc_key_len,
@@ -168,9 +170,9 @@ static int check_keys(struct ipk_cmd_parser *ps, const struct ipk_sa_params *p)
 	if (!whole && ipk_cmd_given(ps, "enc-key"))
 		return ipk_cmd_fail(ps, "enc-key", "%s has no cipher key", alg->name);
 	if (whole && !ipk_cmd_given(ps, "enc-key"))
-		return ipk_err_set(ps->err, -EINVAL, "sa add: missing 'enc-key' for %s", alg->name);
+		return ipk_cmd_missing(ps, "enc-key", for_alg);
 	if (!ipk_cmd_given(ps, "auth-key"))
-		return ipk_err_set(ps->err, -EINVAL, "sa add: missing 'auth-key' for %s", alg->name);
+		return ipk_cmd_missing(ps, "auth-key", for_alg);
 	if (p->enc_key_len != whole)
 		return ipk_cmd_fail(ps, "enc-key", "%s needs %u bytes, got %u", alg->name, whole,
 				    p->enc_key_len);

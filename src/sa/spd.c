@@ -166,8 +166,8 @@ static int check_prefix(const char *name, const char *what, const struct ipk_pre
 	if (p->addr.family == 0) {
 		if (p->len != 0)
 			return ipk_err_set(err, -EINVAL,
-					   "policy %s: %s is 'any' but has prefix length %u",
-					   name, what, p->len);
+					   "policy %s: %s is 'any' but has prefix length %u", name,
+					   what, p->len);
 		return 0;
 	}
 	if (p->addr.family != 4 && p->addr.family != 6)
@@ -373,19 +373,21 @@ int ipk_spd_del(struct ipk_spd *spd, const char *name, struct ipk_err *err)
 	return 0;
 }
 
+/* Slots past the bundle, and every slot of a bypass or discard rule, end up NULL. */
+static void resolve_one(struct ipk_policy *pol, const struct ipk_sad *sad)
+{
+	const struct ipk_policy_params *p = &pol->params;
+	uint32_t n = p->action == IPK_ACTION_PROTECT ? p->n_sa : 0;
+
+	for (uint32_t j = 0; j < IPK_BUNDLE_MAX; j++)
+		pol->sa[j] = j < n ? ipk_sad_find(sad, p->sa_names[j]) : NULL;
+}
+
 void ipk_spd_resolve(struct ipk_spd *spd, const struct ipk_sad *sad)
 {
-	for (int d = 0; d < 2; d++) {
-		for (uint32_t i = 0; i < spd->dir[d].n; i++) {
-			struct ipk_policy *pol = spd->dir[d].rules[i];
-			uint32_t n =
-			    pol->params.action == IPK_ACTION_PROTECT ? pol->params.n_sa : 0;
-
-			for (uint32_t j = 0; j < IPK_BUNDLE_MAX; j++)
-				pol->sa[j] =
-				    j < n ? ipk_sad_find(sad, pol->params.sa_names[j]) : NULL;
-		}
-	}
+	for (int d = 0; d < 2; d++)
+		for (uint32_t i = 0; i < spd->dir[d].n; i++)
+			resolve_one(spd->dir[d].rules[i], sad);
 }
 
 /* ---- lookup ---- */

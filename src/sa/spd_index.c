@@ -313,7 +313,7 @@ static int alloc_buckets(struct ipk_spd_index *idx)
 static void assign_entries(struct build *b)
 {
 	struct ipk_spd_index *idx = b->idx;
-	uint64_t key[4];
+	uint64_t key[4] = { 0 };
 
 	for (uint32_t i = 0; i < b->n_sel; i++) {
 		const struct ipk_policy_params *p = &b->sel[i]->params;

@@ -24,8 +24,8 @@ deterministic (keys, IVs, payloads), so `gen` and `check` build identical cases.
 import re
 import struct
 
-from esp_peer import (ALGS, ESP, IP, UDP, Ether, IPv6, Peer, LINKTYPE_ETHERNET,
-                      LINKTYPE_RAW, TOS_EF_ECT0, derive, esp_offset, inner_tos, parse_ip,
+from esp_peer import (ALGS, IP, UDP, Ether, IPv6, Peer, LINKTYPE_ETHERNET, LINKTYPE_RAW,
+                      TOS_EF_ECT0, derive, esp_offset, header_packets, inner_tos, parse_ip,
                       varied_packets)
 from scapy.all import IPv6ExtHdrFragment, fragment, fragment6
 
@@ -105,10 +105,11 @@ class Case:
                                    ident=seq & 0xffff, **kw)
 
 
-def dec_case(name, alg, mode="tunnel", outer=4, inner=4, frag=False, **kw):
+def dec_case(name, alg, mode="tunnel", outer=4, inner=4, frag=False, packets=varied_packets,
+             **kw):
     c = Case(name, alg, mode, outer, inner, **kw)
     src, dst = c.endpoints("in")
-    for i, p in enumerate(varied_packets(src, dst, c.slug)):
+    for i, p in enumerate(packets(src, dst, c.slug)):
         esp = c.seal_in(p, i + 1)
         if frag and len(esp) > 600:
             add_fragments(c, esp, i, bytes(p))
@@ -135,10 +136,11 @@ def add_fragments(c, esp, i, orig):
     c.add(frags[-1], Expect("pass", orig))
 
 
-def enc_case(name, alg, mode="tunnel", outer=4, inner=4, count=20, drop_after=None, **kw):
+def enc_case(name, alg, mode="tunnel", outer=4, inner=4, count=20, drop_after=None,
+             packets=varied_packets, **kw):
     c = Case(name, alg, mode, outer, inner, **kw)
     src, dst = c.endpoints("out")
-    for i, p in enumerate(varied_packets(src, dst, c.slug)[:count]):
+    for i, p in enumerate(packets(src, dst, c.slug)[:count]):
         seq = c.seq_start + i + 1
         if drop_after is not None and seq > drop_after:
             c.add(p, Expect("drop", reason="seq-exhausted"))
@@ -182,6 +184,10 @@ def negative_case(name, alg):
     c.add(other.encrypt(pkts[3], 3, iv=c.iv(other, 3)), Expect("drop", reason="unknown-spi"))
     good(4, 2000)
     good(5, 5, Expect("drop", reason="replay-too-old"))
+    # The window's edges (RFC 4303 §3.4.3; 1024 packets wide by default): with 2000 the
+    # highest, 977 is the oldest number still inside and 976 is out.
+    good(16, 2000 - 1024 + 1)
+    good(17, 2000 - 1024, Expect("drop", reason="replay-too-old"))
     dup = good(6, 1500)
     c.add(dup, Expect("drop", reason="replay-duplicate"))
     tampered = bytearray(bytes(c.seal_in(pkts[7], 1600)))
@@ -210,6 +216,23 @@ def negative_case(name, alg):
     del short.chksum
     c.add(bytes(short), Expect("drop", reason="truncated-esp"))
     good(13, 1606)
+    # Packets a conforming peer may send that SecurityAssociation.encrypt cannot make.
+    peer, align = c.b_to_a, c.b_to_a.alignment()
+
+    def crafted(seq, payload, nh, expect, **kw):
+        c.add(peer.seal_payload(payload, nh, seq, c.iv(peer, seq), **kw), expect)
+
+    inner = bytes(pkts[14])
+    # RFC 4303 §2.6: next header 59 marks a dummy packet, discarded by the receiver.
+    crafted(1607, derive("dummy", 40), 59, Expect("drop", reason="dummy-packet"))
+    # §2.7: TFC padding after the inner packet; its own length tells where it ends.
+    crafted(1608, inner + bytes(24), 4, Expect("pass", inner))
+    # §2.4: more padding than the cipher needs (up to 255 bytes) is legal.
+    crafted(1609, inner, 4, Expect("pass", inner), extra_pad=4 * align)
+    # §2.4: the receiver checks the default padding 1, 2, 3, ...
+    crafted(1610, inner, 4, Expect("drop", reason="bad-padding"), extra_pad=align,
+            bad_pad=True)
+    good(15, 1611)
     return c
 
 
@@ -239,6 +262,11 @@ def all_cases():
                               outer, inner))
     cases.append(dec_case("%s transport ipv6 scapy->ipseck" % g, g, "transport", 6, 6))
     cases.append(enc_case("%s transport ipv6 ipseck->scapy" % g, g, "transport", 6, 6))
+    for alg in (g, "aes128-sha256"):
+        for fam, what in ((4, "ipv4 options"), (6, "ipv6 extension headers")):
+            for make, arrow in ((dec_case, "scapy->ipseck"), (enc_case, "ipseck->scapy")):
+                cases.append(make("%s transport %s %s" % (alg, what, arrow), alg,
+                                  "transport", fam, fam, packets=header_packets))
     for alg in (g, "chacha20poly1305", "aes128-sha256", "3des-sha1"):
         cases.append(dec_case("%s tunnel ipv4 esn scapy->ipseck" % alg, alg, esn=True))
         # Crosses 2^32: the high half must enter the AAD / ICV (RFC 4303 §2.2.1).
@@ -325,6 +353,10 @@ def check_enc_frame(c, e, data, ivs):
         if outer_tos(data) >> 2 != inner_tos(orig) >> 2:
             bad.append("outer DSCP %d, inner %d (RFC 4301 §5.1.2.1: copy)" %
                        (outer_tos(data) >> 2, inner_tos(orig) >> 2))
+        # RFC 4301 §8.1: copying DF from the inner header is the option to support.
+        if pkt.version == 4 and orig.version == 4 and \
+                ("DF" in pkt.flags) != ("DF" in orig.flags):
+            bad.append("outer DF %s, inner DF %s" % ("DF" in pkt.flags, "DF" in orig.flags))
         if outer_tos(data) & 3 != inner_tos(orig) & 3:
             bad.append("outer ECN %d, inner %d (RFC 6040 §4.1 normal mode: copy)" %
                        (outer_tos(data) & 3, inner_tos(orig) & 3))

@@ -16,11 +16,13 @@ import hmac
 import random
 import struct
 import warnings
+from math import gcd
 
 warnings.filterwarnings("ignore")
 from scapy.all import (ICMP, IP, TCP, UDP, Ether, ICMPv6EchoRequest,  # noqa: E402
-                       IPv6, Raw, conf)
-from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
+                       IPOption_NOP, IPOption_Router_Alert, IPv6, IPv6ExtHdrDestOpt,
+                       IPv6ExtHdrHopByHop, PadN, Raw, RouterAlert, conf)
+from scapy.layers.ipsec import ESP, SecurityAssociation, _ESPPlain  # noqa: E402
 from scapy.utils import RawPcapReader, RawPcapWriter  # noqa: E402
 
 conf.verb = 0
@@ -140,6 +142,31 @@ class Peer:
                 del out[UDP].chksum
         return out.__class__(bytes(out))
 
+    def seal_payload(self, payload, nh, seq, iv, extra_pad=0, bad_pad=False):
+        """A tunnel-mode ESP packet around arbitrary @payload with next header @nh, from
+        scapy's own pieces, for what SecurityAssociation.encrypt cannot make: dummy
+        packets (RFC 4303 §2.6), TFC padding (§2.7), more padding than needed (§2.4: up
+        to 255 bytes, to hide lengths) and padding that breaks the 1, 2, 3, ... rule.
+        @extra_pad: bytes of padding beyond the minimum (a multiple of the alignment).
+        No ESN, no UDP encapsulation."""
+        sa = self.scapy_sa()
+        esp = _ESPPlain(spi=self.spi, seq=seq, iv=iv, data=Raw(payload), nh=nh)
+        esp = sa.crypt_algo.pad(esp)
+        esp.padlen += extra_pad
+        pad = bytearray(range(1, esp.padlen + 1))
+        if bad_pad:
+            pad[-1] ^= 0x80
+        esp.padding = bytes(pad)
+        esp = sa.crypt_algo.encrypt(sa, esp, sa.crypt_key, sa.crypt_icv_size)
+        sa.auth_algo.sign(esp, sa.auth_key)
+        outer = self.tunnel_header()
+        return parse_ip(bytes(outer / esp))
+
+    def alignment(self):
+        """What payload || padding || 2 must be a multiple of (RFC 4303 §2.4)."""
+        b = self.scapy_sa().crypt_algo.block_size
+        return b * 4 // gcd(b, 4)
+
     def decrypt(self, raw_pkt, seq_hi=0):
         """Verifies and decrypts the IP packet @raw_pkt (bytes); returns the bytes scapy
         recovers (inner packet, or the transport-mode packet rebuilt). Raises on an ICV
@@ -196,6 +223,8 @@ def esp_offset(data):
         off, proto = (data[0] & 15) * 4, data[9]
     else:
         off, proto = 40, data[6]
+        while proto in (0, 43, 60):  # hop-by-hop, routing, destination options
+            off, proto = off + (data[off + 1] + 1) * 8, data[off]
     if proto == 17:
         return off + 8
     return off if proto == 50 else None
@@ -242,9 +271,41 @@ def varied_packets(src, dst, seed):
     return [parse_ip(bytes(p)) for p in pkts]
 
 
+def header_packets(src, dst, seed):
+    """Packets whose IP header is more than the fixed part, for transport mode (ESP goes
+    after it, RFC 4303 §3.1.1): IPv4 options; IPv6 hop-by-hop and destination options
+    headers (both before ESP, where scapy and ipseck both put them)."""
+    rnd = random.Random(seed)
+
+    def data(n):
+        return Raw(bytes(rnd.randrange(256) for _ in range(n)))
+
+    if ":" not in src:
+        ra = [IPOption_Router_Alert()]
+        pkts = [IP(src=src, dst=dst, options=ra) / UDP(sport=4000, dport=5000) / data(100),
+                IP(src=src, dst=dst, options=ra + [IPOption_NOP()] * 4, flags="DF") /
+                ICMP(id=7, seq=1) / data(33),
+                IP(src=src, dst=dst, options=[IPOption_NOP()] * 3 + ra, tos=TOS_EF_ECT0) /
+                TCP(sport=4001, dport=22, flags="PA") / data(700)]
+    else:
+        hbh = IPv6ExtHdrHopByHop(options=[RouterAlert()])
+        dst_opt = IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\0" * 4)])
+        pkts = [IPv6(src=src, dst=dst) / hbh / UDP(sport=4000, dport=5000) / data(100),
+                IPv6(src=src, dst=dst) / dst_opt / UDP(sport=4000, dport=5001) / data(3),
+                IPv6(src=src, dst=dst, tc=TOS_EF_ECT0) / hbh / dst_opt /
+                ICMPv6EchoRequest(id=7, seq=1) / data(33),
+                IPv6(src=src, dst=dst) / hbh / TCP(sport=4001, dport=22, flags="PA") /
+                data(700)]
+    return [parse_ip(bytes(p)) for p in pkts]
+
+
+ETHER_MIN_FRAME = 60  # without the FCS: shorter frames carry padding (IEEE 802.3)
+
+
 def write_pcap(path, frames, linktype=LINKTYPE_RAW, ether=None):
     """Writes @frames (IP packets, bytes or scapy) with frame n (from 1) stamped
-    FRAME_TIME_BASE + n seconds. @ether: an Ether() header put in front of each."""
+    FRAME_TIME_BASE + n seconds. @ether: an Ether() header put in front of each, and
+    short frames padded to the Ethernet minimum as on the wire."""
     w = RawPcapWriter(path, linktype=linktype, sync=True, snaplen=65535)
     w.write_header(None)
     for n, f in enumerate(frames, 1):
@@ -253,6 +314,7 @@ def write_pcap(path, frames, linktype=LINKTYPE_RAW, ether=None):
             data = bytes(ether.copy() / Raw(data))
             etype = 0x86DD if bytes(f)[0] >> 4 == 6 else 0x0800
             data = data[:12] + struct.pack("!H", etype) + data[14:]
+            data += b"\0" * max(0, ETHER_MIN_FRAME - len(data))
         w.write_packet(data, sec=FRAME_TIME_BASE + n, usec=0)
     w.close()
 

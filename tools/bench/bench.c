@@ -11,6 +11,10 @@
 
 #include <openssl/rand.h>
 
+#define BATCH_TARGET_NS 200000ull /* 0.2 ms: well inside a scheduler time slice */
+#define CALIB_ITEMS 16u
+#define MIN_BATCH 4u
+
 uint64_t bench_now_ns(void)
 {
 	struct timespec ts;
@@ -19,19 +23,20 @@ uint64_t bench_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int one_batch(const struct bench_loop *loop, uint64_t *ns)
+/* Runs @n items of @loop (prep untimed); writes the time the run step took. */
+static int one_batch(const struct bench_loop *loop, uint32_t n, uint64_t *ns)
 {
 	uint64_t t0;
 	int rc;
 
 	*ns = 0;
 	if (loop->prep) {
-		rc = loop->prep(loop->arg, loop->batch);
+		rc = loop->prep(loop->arg, n);
 		if (rc)
 			return rc;
 	}
 	t0 = bench_now_ns();
-	rc = loop->run(loop->arg, loop->batch);
+	rc = loop->run(loop->arg, n);
 	*ns = bench_now_ns() - t0;
 	return rc;
 }
@@ -93,19 +98,44 @@ static void finish(struct bench_result *res, struct batch_log *log, uint64_t wal
 	free(log->ns);
 }
 
-/* Round robin over the loops until each has run @warm_ns. */
-static int warm_up(const struct bench_loop *loops, unsigned n, uint64_t warm_ns)
+/*
+ * Batch size: long enough that the two clock reads vanish in it, short enough (about
+ * BATCH_TARGET_NS) that most batches run between two preemptions by other processes, so
+ * that the median batch is a clean one. Two small probe runs (the first one cold) give
+ * the cost of one item.
+ */
+static int calibrate(const struct bench_loop *loop, uint32_t *batch)
+{
+	uint32_t probe = loop->batch < CALIB_ITEMS ? loop->batch : CALIB_ITEMS;
+	uint64_t ns, best = UINT64_MAX, want;
+	int rc = 0;
+
+	for (int i = 0; i < 2 && !rc; i++) {
+		rc = one_batch(loop, probe, &ns);
+		if (ns < best)
+			best = ns;
+	}
+	want = best ? BATCH_TARGET_NS * probe / best : loop->batch;
+	*batch = want < MIN_BATCH ? MIN_BATCH : want > loop->batch ? loop->batch : (uint32_t)want;
+	return rc;
+}
+
+/* Calibrates each loop's batch, then runs them in turn until each has run @warm_ns. */
+static int warm_up(const struct bench_loop *loops, unsigned n, uint64_t warm_ns,
+		   uint32_t *batch)
 {
 	uint64_t done[BENCH_MAX_SET] = { 0 }, ns;
 	bool busy;
 	int rc = 0;
 
+	for (unsigned i = 0; i < n && !rc; i++)
+		rc = calibrate(&loops[i], &batch[i]);
 	do {
 		busy = false;
 		for (unsigned i = 0; i < n && !rc; i++) {
 			if (done[i] >= warm_ns)
 				continue;
-			rc = one_batch(&loops[i], &ns);
+			rc = one_batch(&loops[i], batch[i], &ns);
 			done[i] += ns;
 			busy = true;
 		}
@@ -131,6 +161,7 @@ int bench_measure_set(const struct bench_loop *loops, unsigned n, double seconds
 	uint64_t target_ns = (uint64_t)(seconds * 1e9), warm_ns = target_ns / 5, ns;
 	uint64_t wall0 = bench_now_ns(), cpu0 = thread_cpu_ns();
 	struct batch_log logs[BENCH_MAX_SET];
+	uint32_t batch[BENCH_MAX_SET];
 	bool busy;
 	int rc;
 
@@ -138,22 +169,22 @@ int bench_measure_set(const struct bench_loop *loops, unsigned n, double seconds
 		return -EINVAL;
 	memset(logs, 0, sizeof(logs));
 	memset(res, 0, n * sizeof(*res));
-	rc = warm_up(loops, n, warm_ns > 20000000ull ? warm_ns : 20000000ull);
+	rc = warm_up(loops, n, warm_ns > 20000000ull ? warm_ns : 20000000ull, batch);
 	do {
 		busy = false;
 		for (unsigned i = 0; i < n && !rc; i++) {
 			if (reached(&loops[i], &res[i], target_ns))
 				continue;
-			rc = one_batch(&loops[i], &ns);
+			rc = one_batch(&loops[i], batch[i], &ns);
 			if (!rc)
 				rc = log_batch(&logs[i], ns);
 			res[i].ns += ns;
-			res[i].count += loops[i].batch;
+			res[i].count += batch[i];
 			busy = true;
 		}
 	} while (busy && !rc);
 	for (unsigned i = 0; i < n; i++) {
-		res[i].batch = loops[i].batch;
+		res[i].batch = batch[i];
 		finish(&res[i], &logs[i], wall0, cpu0);
 	}
 	return rc;

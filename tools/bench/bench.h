@@ -52,9 +52,10 @@ struct bench_targets {
 };
 
 /*
- * One measurement: @run processes @batch items per call (timed); @prep, when not NULL,
- * readies the next batch first (untimed). Both return 0 or a negative/positive error
- * that stops the measurement.
+ * One measurement: @run processes up to @batch items per call (timed); @prep, when not
+ * NULL, readies the next batch first (untimed). Both return 0 or a negative/positive
+ * error that stops the measurement. The batch actually used is chosen at warm-up so that
+ * one batch takes about 0.2 ms (bench.c), never more than @batch items.
  */
 struct bench_loop {
 	int (*prep)(void *arg, uint32_t n);
@@ -73,7 +74,7 @@ struct bench_result {
 	uint64_t count;           /* items timed */
 	uint64_t ns;              /* total timed ns */
 	uint64_t median_batch_ns; /* median time of one batch */
-	uint32_t batch;           /* items per batch */
+	uint32_t batch;           /* items per batch, as calibrated */
 	double on_cpu;            /* thread CPU time / wall time over the measurement */
 };
 

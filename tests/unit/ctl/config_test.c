@@ -546,6 +546,11 @@ static const struct {
 		   "t.conf:1: sa add: missing 'key' for aes128gcm16" },
 	/* 72 */ { NULL, SA_OUT("x", "0x1000") K20 "\n", -EINVAL,
 		   "t.conf:2: '<40 hex characters, not shown>': unknown command" },
+	/* 73 */ { NULL, "\nsa add name x \\\n spi 0x1000 dir out \\\n " V4_OUT
+		   "proposal aes128gcm16", -EINVAL,
+		   "t.conf:2: sa add: missing 'key' for aes128gcm16" },
+	/* 74 */ { NULL, "policy add name p \\\n dir out \\\n action protect\n", -EINVAL,
+		   "t.conf:1: policy add: missing 'sa' for action protect" },
 };
 
 struct names {
@@ -760,49 +765,6 @@ static void keyword_tables_fit(void **state)
 	assert_int_equal(kw_count(&ipk_config_policy_add), 11);
 }
 
-static const struct {
-	const char *text;
-	bool suffix;
-	int ret;
-	uint64_t value;
-} numbers[] = {
-	/* 1 */ { "0", false, 0, 0 },
-	/* 2 */ { "4096", false, 0, 4096 },
-	/* 3 */ { "0x1000", false, 0, 4096 },
-	/* 4 */ { "0XfF", false, 0, 255 },
-	/* 5 */ { "010", false, 0, 10 }, /* decimal, never octal */
-	/* 6 */ { "18446744073709551615", false, 0, UINT64_MAX },
-	/* 7 */ { "18446744073709551616", false, -EINVAL, 0 },
-	/* 8 */ { "0xffffffffffffffff", false, 0, UINT64_MAX },
-	/* 9 */ { "0x10000000000000000", false, -EINVAL, 0 },
-	/* 10 */ { "", false, -EINVAL, 0 },
-	/* 11 */ { "0x", false, -EINVAL, 0 },
-	/* 12 */ { "-1", false, -EINVAL, 0 },
-	/* 13 */ { "+1", false, -EINVAL, 0 },
-	/* 14 */ { "1K", false, -EINVAL, 0 },
-	/* 15 */ { "1K", true, 0, 1024 },
-	/* 16 */ { "3m", true, 0, 3 << 20 },
-	/* 17 */ { "2G", true, 0, 2ull << 30 },
-	/* 18 */ { "K", true, -EINVAL, 0 },
-	/* 19 */ { "1KB", true, -EINVAL, 0 },
-	/* 20 */ { "0x10K", true, -EINVAL, 0 }, /* suffixes are for decimal */
-	/* 21 */ { "17179869183G", true, 0, 17179869183ull << 30 },
-	/* 22 */ { "17179869184G", true, -EINVAL, 0 },
-	/* 23 */ { "1 ", false, -EINVAL, 0 },
-};
-
-static void parses_numbers(void **state)
-{
-	for (size_t i = 0; i < IPK_ARRAY_SIZE(numbers); i++) {
-		uint64_t v = 12345;
-
-		print_message("row %zu: '%s'\n", i + 1, numbers[i].text);
-		assert_int_equal(ipk_cmd_parse_u64(numbers[i].text, numbers[i].suffix, &v),
-				 numbers[i].ret);
-		assert_int_equal(v, numbers[i].ret ? 12345 : numbers[i].value);
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -814,7 +776,6 @@ int main(void)
 		cmocka_unit_test(load_file),
 		cmocka_unit_test(load_large_file),
 		cmocka_unit_test(keyword_tables_fit),
-		cmocka_unit_test(parses_numbers),
 	};
 
 	return cmocka_run_group_tests(tests, env_setup, env_teardown);

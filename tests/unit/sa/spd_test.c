@@ -4,9 +4,6 @@
  * order of addition, every selector alone at its edges, deletion, validation messages,
  * SA resolution, a randomized comparison against a linear scan, and the lookup cost with
  * 10,000 rules.
- *
- * The SPD's only use of the SAD is ipk_sad_find(); this file provides it over a small
- * fake SAD, so the test does not depend on src/sa/sad.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +17,7 @@
 #include <cmocka.h>
 
 #include "core/addr.h"
+#include "crypto/alg.h"
 #include "sa/sad.h"
 #include "sa/spd.h"
 #include "sa/spd_index.h"
@@ -583,31 +581,38 @@ static void validation_rejects_with_messages(void **state)
 		check_one_bad_row(&bad_rows[i]);
 }
 
-/* ---- SA resolution, over a fake SAD ---- */
+/* ---- SA resolution against the SAD ---- */
 
-struct ipk_sad {
-	struct ipk_sa *sa[4];
-};
-
-struct ipk_sa *ipk_sad_find(const struct ipk_sad *sad, const char *name)
+static struct ipk_sa *add_sa(struct ipk_sad *sad, const char *name, uint32_t spi)
 {
-	for (int i = 0; i < 4; i++)
-		if (sad->sa[i] && strcmp(sad->sa[i]->params.name, name) == 0)
-			return sad->sa[i];
-	return NULL;
-}
+	struct ipk_sa_params p;
+	struct ipk_err err = { "" };
 
-static struct ipk_sa sa_a, sa_b, sa_c;
+	ipk_sa_params_init(&p);
+	snprintf(p.name, sizeof(p.name), "%s", name);
+	p.spi = spi;
+	p.dir = IPK_DIR_OUT;
+	p.alg = ipk_alg_find("null-sha256");
+	assert_non_null(p.alg);
+	p.auth_key_len = 32;
+	memset(p.auth_key, 0x11, 32);
+	assert_int_equal(ipk_addr_parse("192.0.2.1", &p.src), 0);
+	assert_int_equal(ipk_addr_parse("198.51.100.1", &p.dst), 0);
+	if (ipk_sad_add(sad, &p, &err))
+		fail_msg("sa %s: %s", name, err.msg);
+	return ipk_sad_find(sad, name);
+}
 
 static void resolve_tracks_the_sad(void **state)
 {
-	struct ipk_sad sad = { { &sa_a, &sa_c } };
+	struct ipk_sad *sad;
 	struct ipk_spd *spd;
+	struct ipk_sa *a, *b, *c;
 	struct ipk_policy *p1, *p2, *p3;
 
-	strcpy(sa_a.params.name, "a");
-	strcpy(sa_b.params.name, "b");
-	strcpy(sa_c.params.name, "c");
+	assert_int_equal(ipk_sad_create(&sad, 1), 0);
+	a = add_sa(sad, "a", 0x100);
+	c = add_sa(sad, "c", 0x300);
 	assert_int_equal(ipk_spd_create(&spd), 0);
 	add_spec(spd, "name p1 protect sa a,b,c");
 	add_spec(spd, "name p2 in protect sa c");
@@ -616,23 +621,25 @@ static void resolve_tracks_the_sad(void **state)
 	p2 = ipk_spd_find(spd, "p2");
 	p3 = ipk_spd_find(spd, "p3");
 	assert_null(p1->sa[0]); /* unresolved until resolve */
-	p1->sa[3] = &sa_b;	/* a stale slot past the bundle is cleared */
-	ipk_spd_resolve(spd, &sad);
-	assert_ptr_equal(p1->sa[0], &sa_a);
-	assert_null(p1->sa[1]);
-	assert_ptr_equal(p1->sa[2], &sa_c);
+	p1->sa[3] = c;          /* a stale slot past the bundle is cleared */
+	ipk_spd_resolve(spd, sad);
+	assert_ptr_equal(p1->sa[0], a);
+	assert_null(p1->sa[1]); /* b is not installed yet */
+	assert_ptr_equal(p1->sa[2], c);
 	assert_null(p1->sa[3]);
-	assert_ptr_equal(p2->sa[0], &sa_c);
+	assert_ptr_equal(p2->sa[0], c);
 	assert_null(p2->sa[1]);
 	for (int i = 0; i < IPK_BUNDLE_MAX; i++)
 		assert_null(p3->sa[i]);
-	sad.sa[2] = &sa_b;
-	sad.sa[0] = NULL;
-	ipk_spd_resolve(spd, &sad);
+	b = add_sa(sad, "b", 0x200);
+	assert_int_equal(ipk_sad_del(sad, "a", NULL), 0);
+	ipk_spd_resolve(spd, sad);
 	assert_null(p1->sa[0]);
-	assert_ptr_equal(p1->sa[1], &sa_b);
-	assert_ptr_equal(p1->sa[2], &sa_c);
+	assert_ptr_equal(p1->sa[1], b);
+	assert_ptr_equal(p1->sa[2], c);
+	assert_string_equal(p1->sa[1]->params.name, "b");
 	ipk_spd_destroy(spd);
+	ipk_sad_destroy(sad);
 }
 
 /* ---- randomized comparison against a linear scan ---- */
@@ -735,8 +742,8 @@ static void rnd_flow(struct ipk_flow *f, enum ipk_dir *dir)
 	memset(f, 0, sizeof(*f));
 	rnd_addr(&f->src, fam);
 	rnd_addr(&f->dst, fam);
-	/* one flow in ten from outside: 192.0.2.x or fd00::x (no rule prefix of length >= 1
-	 * covers those) */
+	/* one flow in ten from outside, 192.0.0-3.x or fd00:db8::: no rule prefix of length
+	 * 1 or more covers those */
 	if (rnd(10) == 0) {
 		f->src.bytes[0] = f->dst.bytes[0] = fam == 4 ? 192 : 0xfd;
 		f->src.bytes[1] = f->dst.bytes[1] = 0;
