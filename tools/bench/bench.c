@@ -85,8 +85,7 @@ double bench_min_on_cpu(void)
 	return min_on_cpu;
 }
 
-static void finish(struct bench_result *res, struct batch_log *log, uint64_t wall0,
-		   uint64_t cpu0)
+static void finish(struct bench_result *res, struct batch_log *log, uint64_t wall0, uint64_t cpu0)
 {
 	uint64_t wall = bench_now_ns() - wall0;
 
@@ -121,10 +120,9 @@ static int calibrate(const struct bench_loop *loop, uint32_t *batch)
 }
 
 /* Calibrates each loop's batch, then runs them in turn until each has run @warm_ns. */
-static int warm_up(const struct bench_loop *loops, unsigned n, uint64_t warm_ns,
-		   uint32_t *batch)
+static int warm_up(const struct bench_loop *loops, unsigned n, uint64_t warm_ns, uint32_t *batch)
 {
-	uint64_t done[BENCH_MAX_SET] = { 0 }, ns;
+	uint64_t done[BENCH_MAX_SET] = {0}, ns;
 	bool busy;
 	int rc = 0;
 

@@ -23,9 +23,9 @@
 #define BENCH_MAX_SET 4
 
 struct bench_opts {
-	double seconds;      /* timed part of each cell */
-	const char *algs;    /* comma-separated algorithm names; NULL = every secure one */
-	const char *sizes;   /* comma-separated inner packet sizes; NULL = 64,512,1400 */
+	double seconds;	   /* timed part of each cell */
+	const char *algs;  /* comma-separated algorithm names; NULL = every secure one */
+	const char *sizes; /* comma-separated inner packet sizes; NULL = 64,512,1400 */
 };
 
 /* The JSON line printed at the end; grows as sections append to it. */
@@ -71,11 +71,11 @@ struct bench_loop {
  * ignores those; the mean (count over total time) is kept for comparison.
  */
 struct bench_result {
-	uint64_t count;           /* items timed */
-	uint64_t ns;              /* total timed ns */
+	uint64_t count;		  /* items timed */
+	uint64_t ns;		  /* total timed ns */
 	uint64_t median_batch_ns; /* median time of one batch */
-	uint32_t batch;           /* items per batch, as calibrated */
-	double on_cpu;            /* thread CPU time / wall time over the measurement */
+	uint32_t batch;		  /* items per batch, as calibrated */
+	double on_cpu;		  /* thread CPU time / wall time over the measurement */
 };
 
 uint64_t bench_now_ns(void);

@@ -27,8 +27,8 @@
 #include "tools/bench/bench.h"
 #include "tools/bench/raw_evp.h"
 
-#define ESP_BATCH 256     /* packets per timed batch (encap, raw) */
-#define DECAP_BATCH 1024  /* sealed packets made per untimed prep step */
+#define ESP_BATCH 256	 /* packets per timed batch (encap, raw) */
+#define DECAP_BATCH 1024 /* sealed packets made per untimed prep step */
 #define ESP_MIN_COUNT 2000
 #define ESP_MAX_SIZE 1900 /* inner bytes: headroom/tailroom of the default room */
 #define MAX_CELLS 16
@@ -41,7 +41,7 @@ struct esp_cell {
 	struct ipk_pkt *pkt;
 	struct ipk_sa *out;
 	struct ipk_sa *in;
-	uint8_t *store;       /* DECAP_BATCH sealed packets, @stride bytes apart */
+	uint8_t *store; /* DECAP_BATCH sealed packets, @stride bytes apart */
 	uint32_t stride;
 	uint32_t sealed_len;
 	uint32_t esp_off;
@@ -66,7 +66,7 @@ static void wr16(uint8_t *p, uint16_t v)
  * payload. 192.0.2.10:40000 -> 10.1.2.3:5001. */
 static void build_inner(uint8_t *p, uint32_t size)
 {
-	static const uint8_t src[4] = { 192, 0, 2, 10 }, dst[4] = { 10, 1, 2, 3 };
+	static const uint8_t src[4] = {192, 0, 2, 10}, dst[4] = {10, 1, 2, 3};
 	struct ipk_addr s, d;
 	uint32_t udp_len = size - IPK_IPV4_HDR_LEN, sum;
 	uint8_t *udp = p + IPK_IPV4_HDR_LEN;
@@ -87,7 +87,7 @@ static void build_inner(uint8_t *p, uint32_t size)
 static int make_sa(struct ipk_sa **out, const struct ipk_alg *alg, enum ipk_dir dir,
 		   const uint8_t *enc_key, const uint8_t *auth_key)
 {
-	static const uint8_t src[4] = { 198, 51, 100, 1 }, dst[4] = { 203, 0, 113, 1 };
+	static const uint8_t src[4] = {198, 51, 100, 1}, dst[4] = {203, 0, 113, 1};
 	struct ipk_sa_params p;
 	struct ipk_err err;
 	int rc;
@@ -232,8 +232,7 @@ static int cell_init(struct esp_cell *c, const struct ipk_alg *alg, uint32_t siz
 
 /* Encap, decap and raw take turns batch by batch (bench_measure_set), so the ratio of
  * encap to raw holds even while other load on the machine comes and goes. */
-static int run_cell(const struct ipk_alg *alg, uint32_t size, double seconds,
-		    struct esp_row *row)
+static int run_cell(const struct ipk_alg *alg, uint32_t size, double seconds, struct esp_row *row)
 {
 	struct esp_cell *c = malloc(sizeof(*c));
 	struct bench_raw *raw = NULL;
@@ -247,9 +246,9 @@ static int run_cell(const struct ipk_alg *alg, uint32_t size, double seconds,
 		rc = bench_raw_create(&raw, alg, c->inner, c->size);
 	if (!rc) {
 		const struct bench_loop loops[3] = {
-			{ NULL, encap_run, c, ESP_BATCH, ESP_MIN_COUNT },
-			{ decap_prep, decap_run, c, DECAP_BATCH, ESP_MIN_COUNT },
-			{ NULL, bench_raw_run, raw, ESP_BATCH, ESP_MIN_COUNT },
+		    {NULL, encap_run, c, ESP_BATCH, ESP_MIN_COUNT},
+		    {decap_prep, decap_run, c, DECAP_BATCH, ESP_MIN_COUNT},
+		    {NULL, bench_raw_run, raw, ESP_BATCH, ESP_MIN_COUNT},
 		};
 
 		rc = bench_measure_set(loops, 3, seconds, res);
@@ -325,8 +324,8 @@ static void print_row(const struct ipk_alg *alg, uint32_t size, const struct esp
 	fflush(stdout);
 }
 
-static void json_row(struct bench_json *j, bool first, const struct ipk_alg *alg,
-		     uint32_t size, const struct esp_row *r)
+static void json_row(struct bench_json *j, bool first, const struct ipk_alg *alg, uint32_t size,
+		     const struct esp_row *r)
 {
 	bench_json_add(j,
 		       "%s{\"alg\":\"%s\",\"size\":%u,\"encap_mpps\":%.4f,\"encap_gbps\":%.3f,"
@@ -336,7 +335,8 @@ static void json_row(struct bench_json *j, bool first, const struct ipk_alg *alg
 		       first ? "" : ",", alg->name, size, r->encap_mpps, gbps(r->encap_mpps, size),
 		       r->decap_mpps, gbps(r->decap_mpps, size), r->raw_mpps,
 		       r->raw_mpps > 0 ? r->encap_mpps / r->raw_mpps : 0.0,
-		       bench_mpps_mean(&r->enc), bench_mpps_mean(&r->dec), bench_mpps_mean(&r->raw));
+		       bench_mpps_mean(&r->enc), bench_mpps_mean(&r->dec),
+		       bench_mpps_mean(&r->raw));
 }
 
 static void note_targets(struct bench_targets *t, const struct ipk_alg *alg, uint32_t size,
@@ -373,13 +373,14 @@ int bench_esp(const struct bench_opts *o, struct bench_json *j, struct bench_tar
 		       o->seconds);
 	for (unsigned a = 0; a < n_algs; a++) {
 		for (unsigned s = 0; s < n_sizes; s++) {
-			struct esp_row row = { .encap_mpps = 0 };
+			struct esp_row row = {.encap_mpps = 0};
 			int rc = run_cell(algs[a], sizes[s], o->seconds, &row);
 
 			if (rc) {
 				printf("%-17s %5u  failed: %s (%d)\n", algs[a]->name, sizes[s],
 				       rc > 0 ? ipk_drop_name((enum ipk_drop_reason)rc)
-					      : strerror(-rc), rc);
+					      : strerror(-rc),
+				       rc);
 				failed = 1;
 				continue;
 			}

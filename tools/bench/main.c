@@ -20,9 +20,9 @@
 
 /* Targets (the project's performance goals). */
 #define TARGET_GCM_RAW_SHARE 0.85 /* aes128gcm16 1400-byte encap vs raw EVP */
-#define TARGET_64_MPPS 2.0        /* aes128gcm16 64-byte encap */
-#define TARGET_SPD_RATIO 3.0      /* 10,000 rules vs 10 */
-#define TARGET_SAD_RATIO 2.0      /* 100,000 SAs vs 10: "flat" */
+#define TARGET_64_MPPS 2.0	  /* aes128gcm16 64-byte encap */
+#define TARGET_SPD_RATIO 3.0	  /* 10,000 rules vs 10 */
+#define TARGET_SAD_RATIO 2.0	  /* 100,000 SAs vs 10: "flat" */
 
 struct section {
 	const char *name;
@@ -30,29 +30,30 @@ struct section {
 };
 
 static const struct section sections[] = {
-	{ "esp", bench_esp },
-	{ "spd", bench_spd },
-	{ "sad", bench_sad },
+    {"esp", bench_esp},
+    {"spd", bench_spd},
+    {"sad", bench_sad},
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ipseck-bench {esp|spd|sad|all} [--seconds S] [--algs a,b] "
-		   "[--sizes 64,512,1400]\n"
-		   "  --seconds S  timed part of each measurement (default %.1f)\n"
-		   "  --algs       ESP algorithms (default: every secure one)\n"
-		   "  --sizes      inner IPv4/UDP packet sizes in bytes (default 64,512,1400)\n",
+	fprintf(f,
+		"usage: ipseck-bench {esp|spd|sad|all} [--seconds S] [--algs a,b] "
+		"[--sizes 64,512,1400]\n"
+		"  --seconds S  timed part of each measurement (default %.1f)\n"
+		"  --algs       ESP algorithms (default: every secure one)\n"
+		"  --sizes      inner IPv4/UDP packet sizes in bytes (default 64,512,1400)\n",
 		BENCH_DEFAULT_SECONDS);
 }
 
 static int parse_opts(int argc, char **argv, struct bench_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "seconds", required_argument, NULL, 's' },
-		{ "algs", required_argument, NULL, 'a' },
-		{ "sizes", required_argument, NULL, 'z' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"seconds", required_argument, NULL, 's'},
+	    {"algs", required_argument, NULL, 'a'},
+	    {"sizes", required_argument, NULL, 'z'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	char *end;
 	int c;
@@ -111,8 +112,7 @@ static void cpu_model(char *buf, size_t len)
 	fclose(f);
 }
 
-static void header(const char *cmd, const struct bench_opts *o, bool pinned,
-		   struct bench_json *j)
+static void header(const char *cmd, const struct bench_opts *o, bool pinned, struct bench_json *j)
 {
 	char cpu[256];
 	const char *ossl = OpenSSL_version(OPENSSL_VERSION);
@@ -156,8 +156,8 @@ static void check_targets(const struct bench_targets *t, struct bench_json *j)
 	bench_json_add(j, ",\"targets\":{");
 	target(j, &first, "gcm1400_encap_over_raw", "aes128gcm16 1400 B encap / raw EVP",
 	       t->gcm_1400_encap_mpps / t->gcm_1400_raw_mpps, TARGET_GCM_RAW_SHARE, true);
-	target(j, &first, "gcm64_encap_mpps", "aes128gcm16 64 B encap Mpps",
-	       t->gcm_64_encap_mpps, TARGET_64_MPPS, true);
+	target(j, &first, "gcm64_encap_mpps", "aes128gcm16 64 B encap Mpps", t->gcm_64_encap_mpps,
+	       TARGET_64_MPPS, true);
 	target(j, &first, "spd_10k_over_10", "SPD ns/lookup 10,000 rules / 10 rules",
 	       t->spd_10k_ns / t->spd_10_ns, TARGET_SPD_RATIO, false);
 	target(j, &first, "sad_100k_over_10", "SAD ns/lookup 100,000 SAs / 10 SAs",
@@ -177,8 +177,8 @@ static bool known_command(const char *cmd)
 
 static int run(const char *cmd, const struct bench_opts *o)
 {
-	struct bench_targets t = { NAN, NAN, NAN, NAN, NAN, NAN, NAN };
-	struct bench_json j = { NULL, 0, 0 };
+	struct bench_targets t = {NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+	struct bench_json j = {NULL, 0, 0};
 	bool all = strcmp(cmd, "all") == 0;
 	uint64_t t0 = bench_now_ns();
 	int failed = 0;
@@ -201,7 +201,7 @@ static int run(const char *cmd, const struct bench_opts *o)
 
 int main(int argc, char **argv)
 {
-	struct bench_opts o = { BENCH_DEFAULT_SECONDS, NULL, NULL };
+	struct bench_opts o = {BENCH_DEFAULT_SECONDS, NULL, NULL};
 	const char *cmd;
 
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {

@@ -20,16 +20,16 @@ static const struct {
 	const char *cipher;
 	const char *digest;
 } names[IPK_ALG_COUNT] = {
-	[IPK_ALG_AES128GCM16] = { "AES-128-GCM", NULL },
-	[IPK_ALG_AES256GCM16] = { "AES-256-GCM", NULL },
-	[IPK_ALG_CHACHA20POLY1305] = { "ChaCha20-Poly1305", NULL },
-	[IPK_ALG_AES128_SHA256] = { "AES-128-CBC", "SHA256" },
-	[IPK_ALG_AES256_SHA256] = { "AES-256-CBC", "SHA256" },
-	[IPK_ALG_NULL_SHA256] = { NULL, "SHA256" },
-	[IPK_ALG_DES3_MD5] = { "DES-EDE3-CBC", "MD5" },
-	[IPK_ALG_DES3_SHA1] = { "DES-EDE3-CBC", "SHA1" },
-	[IPK_ALG_AES128GMAC] = { "AES-128-GCM", NULL },
-	[IPK_ALG_AES128_NONE] = { "AES-128-CBC", NULL },
+    [IPK_ALG_AES128GCM16] = {"AES-128-GCM", NULL},
+    [IPK_ALG_AES256GCM16] = {"AES-256-GCM", NULL},
+    [IPK_ALG_CHACHA20POLY1305] = {"ChaCha20-Poly1305", NULL},
+    [IPK_ALG_AES128_SHA256] = {"AES-128-CBC", "SHA256"},
+    [IPK_ALG_AES256_SHA256] = {"AES-256-CBC", "SHA256"},
+    [IPK_ALG_NULL_SHA256] = {NULL, "SHA256"},
+    [IPK_ALG_DES3_MD5] = {"DES-EDE3-CBC", "MD5"},
+    [IPK_ALG_DES3_SHA1] = {"DES-EDE3-CBC", "SHA1"},
+    [IPK_ALG_AES128GMAC] = {"AES-128-GCM", NULL},
+    [IPK_ALG_AES128_NONE] = {"AES-128-CBC", NULL},
 };
 
 struct bench_raw;
@@ -68,14 +68,13 @@ static int setup_cipher(struct bench_raw *r, const char *name, const uint8_t *ke
 	if (ok && r->alg->kind == IPK_ALG_CBC_HMAC)
 		ok = EVP_CIPHER_CTX_set_padding(r->cipher, 0);
 	else if (ok)
-		ok = EVP_CIPHER_CTX_ctrl(r->cipher, EVP_CTRL_AEAD_SET_IVLEN, RAW_NONCE_LEN,
-					 NULL) > 0;
+		ok = EVP_CIPHER_CTX_ctrl(r->cipher, EVP_CTRL_AEAD_SET_IVLEN, RAW_NONCE_LEN, NULL) >
+		     0;
 	EVP_CIPHER_free(evp);
 	return ok ? 0 : -EIO;
 }
 
-static int setup_mac(struct bench_raw *r, const char *digest, const uint8_t *key,
-		     size_t key_len)
+static int setup_mac(struct bench_raw *r, const char *digest, const uint8_t *key, size_t key_len)
 {
 	EVP_MAC *mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
 	OSSL_PARAM params[2];
@@ -227,4 +226,3 @@ void bench_raw_destroy(struct bench_raw *r)
 	EVP_MAC_CTX_free(r->mac);
 	free(r);
 }
-

@@ -34,7 +34,7 @@
 struct sad_bench {
 	struct ipk_sad *sad;
 	struct ipk_addr dst;
-	uint32_t *spis;      /* SPI of each SA, in order of addition */
+	uint32_t *spis; /* SPI of each SA, in order of addition */
 	uint32_t n_sas;
 	uint32_t keys[N_KEYS];
 	uint32_t pos;
@@ -47,13 +47,13 @@ struct sad_row {
 	const char *alg;
 	double add_s;
 	double rss_mib;
-	double ns;      /* median batch */
+	double ns;	/* median batch */
 	double ns_mean; /* total time / count */
 };
 
 static int add_one(struct sad_bench *b, const struct ipk_alg *alg, uint32_t i)
 {
-	static const uint8_t peer[4] = { 198, 51, 100, 1 };
+	static const uint8_t peer[4] = {198, 51, 100, 1};
 	struct ipk_sa_params p;
 	struct ipk_err err;
 	int rc;
@@ -111,7 +111,7 @@ static void bench_free(struct sad_bench *b)
 
 static int bench_new(struct sad_bench **out, uint32_t n)
 {
-	static const uint8_t gw[4] = { 203, 0, 113, 1 };
+	static const uint8_t gw[4] = {203, 0, 113, 1};
 	struct sad_bench *b = calloc(1, sizeof(*b));
 
 	if (!b)
@@ -170,7 +170,7 @@ static int lookup_run(void *arg, uint32_t n)
 /* Draws the lookup keys from the first @span SAs and times the lookups. */
 static int time_lookups(struct sad_bench *b, uint32_t span, double seconds, struct sad_row *row)
 {
-	struct bench_loop loop = { NULL, lookup_run, b, SAD_BATCH, N_KEYS };
+	struct bench_loop loop = {NULL, lookup_run, b, SAD_BATCH, N_KEYS};
 	struct bench_result res;
 	int rc;
 
@@ -213,7 +213,7 @@ static int run_size(uint32_t n, double seconds, struct sad_row *rows, int *n_row
 	static const struct {
 		const char *label;
 		uint32_t span;
-	} hot[] = { { "hot 1024 of them", HOT_SAS }, { "hot 10 of them", 10 } };
+	} hot[] = {{"hot 1024 of them", HOT_SAS}, {"hot 10 of them", 10}};
 	struct sad_bench *b = NULL;
 	int rc = build(&b, n, &rows[0]);
 
@@ -236,13 +236,13 @@ static int run_size(uint32_t n, double seconds, struct sad_row *rows, int *n_row
 
 int bench_sad(const struct bench_opts *o, struct bench_json *j, struct bench_targets *t)
 {
-	static const uint32_t sizes[] = { 10, 100000 };
+	static const uint32_t sizes[] = {10, 100000};
 	struct sad_row rows[6];
 	int n_rows = 0, got, rc = 0;
 
 	printf("\n== SAD: inbound ipk_sad_lookup_in, random existing SPIs, one dst ==\n\n");
-	printf("%-22s %7s %-12s %8s %9s %10s %9s %7s\n", "case", "SAs", "alg", "add s",
-	       "RSS MiB", "ns/lookup", "Mlookup/s", "vs 10");
+	printf("%-22s %7s %-12s %8s %9s %10s %9s %7s\n", "case", "SAs", "alg", "add s", "RSS MiB",
+	       "ns/lookup", "Mlookup/s", "vs 10");
 	bench_json_add(j, ",\"sad\":[");
 	for (unsigned i = 0; i < IPK_ARRAY_SIZE(sizes) && !rc; i++) {
 		rc = run_size(sizes[i], o->seconds, &rows[n_rows], &got);

@@ -34,8 +34,8 @@ struct src_prefix {
 };
 
 static const struct src_prefix srcs[] = {
-	{ { 100, 0, 0, 0 }, 8 },     { { 192, 168, 0, 0 }, 16 }, { { 172, 16, 0, 0 }, 16 },
-	{ { 192, 168, 10, 0 }, 24 }, { { 192, 168, 20, 0 }, 24 },
+    {{100, 0, 0, 0}, 8},     {{192, 168, 0, 0}, 16},  {{172, 16, 0, 0}, 16},
+    {{192, 168, 10, 0}, 24}, {{192, 168, 20, 0}, 24},
 };
 
 struct port_sel {
@@ -44,20 +44,19 @@ struct port_sel {
 };
 
 static const struct port_sel port_sels[] = {
-	{ IPK_PROTO_UDP, 5060, 5061 },   { IPK_PROTO_TCP, 443, 443 },
-	{ IPK_PROTO_TCP, 22, 22 },       { IPK_PROTO_UDP, 10000, 20000 },
-	{ IPK_PROTO_TCP, 1024, 65535 },
+    {IPK_PROTO_UDP, 5060, 5061},   {IPK_PROTO_TCP, 443, 443},	 {IPK_PROTO_TCP, 22, 22},
+    {IPK_PROTO_UDP, 10000, 20000}, {IPK_PROTO_TCP, 1024, 65535},
 };
 
-static const uint8_t dscps[] = { 46, 34, 26 };
-static const uint32_t priorities[] = { 100, 500, 1000, 2000 };
+static const uint8_t dscps[] = {46, 34, 26};
+static const uint32_t priorities[] = {100, 500, 1000, 2000};
 
 /* One remote site: its destination /24 and the selectors of its main rule. */
 struct site {
 	uint16_t dst24; /* 10.(dst24 >> 8).(dst24 & 255).0/24 */
-	uint8_t src;    /* index in srcs */
-	int8_t ports;   /* index in port_sels, -1 = any protocol and port */
-	uint8_t dscp;   /* IPK_DSCP_ANY or the DSCP asked for */
+	uint8_t src;	/* index in srcs */
+	int8_t ports;	/* index in port_sels, -1 = any protocol and port */
+	uint8_t dscp;	/* IPK_DSCP_ANY or the DSCP asked for */
 };
 
 struct spd_bench {
@@ -183,7 +182,7 @@ static void host_in(struct ipk_addr *out, const uint8_t a[4], uint8_t len)
 	uint32_t base = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
 	uint32_t host_mask = len >= 32 ? 0 : 0xffffffffu >> len;
 	uint32_t v = base | ((uint32_t)bench_rand() & host_mask) | (host_mask ? 1 : 0);
-	uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+	uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
 
 	ipk_addr_from_v4(out, b);
 }
@@ -214,7 +213,7 @@ static void flow_for(struct ipk_flow *f, const struct site *s)
 static void miss_flow(struct spd_bench *b, struct ipk_flow *f)
 {
 	const struct site *s = &b->sites[rnd(b->n_sites)];
-	static const uint8_t foreign[4] = { 198, 18, 0, 0 };
+	static const uint8_t foreign[4] = {198, 18, 0, 0};
 	uint8_t dst[4];
 
 	flow_for(f, s);
@@ -251,7 +250,7 @@ static int make_flows(struct spd_bench *b, double *hit_fraction, double *tuples_
 	if (!b->flows)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < N_FLOWS; i++) {
-		struct ipk_spd_cost cost = { 0, 0, 0 };
+		struct ipk_spd_cost cost = {0, 0, 0};
 
 		if (i % 2)
 			miss_flow(b, &b->flows[i]);
@@ -285,15 +284,15 @@ struct spd_row {
 	double build_s;
 	double hit_fraction;
 	double tuples_probed;
-	double ns;      /* median batch */
+	double ns;	/* median batch */
 	double ns_mean; /* total time / count */
 };
 
 static int run_size(uint32_t n_rules, double seconds, struct spd_row *row)
 {
 	struct spd_bench *b = calloc(1, sizeof(*b));
-	struct bench_loop loop = { NULL, lookup_run, b, SPD_BATCH, N_FLOWS };
-	struct bench_result res = { .count = 0 };
+	struct bench_loop loop = {NULL, lookup_run, b, SPD_BATCH, N_FLOWS};
+	struct bench_result res = {.count = 0};
 	uint64_t t0;
 	int rc;
 
@@ -323,13 +322,13 @@ static int run_size(uint32_t n_rules, double seconds, struct spd_row *row)
 
 int bench_spd(const struct bench_opts *o, struct bench_json *j, struct bench_targets *t)
 {
-	static const uint32_t sizes[] = { 10, 1000, 10000 };
+	static const uint32_t sizes[] = {10, 1000, 10000};
 	struct spd_row rows[IPK_ARRAY_SIZE(sizes)];
 	int failed = 0;
 
 	printf("\n== SPD: outbound ipk_spd_lookup over 65,536 flows (half hit, half miss) ==\n\n");
-	printf("%7s %6s %8s %7s %8s %10s %9s %8s\n", "rules", "tuples", "add s", "hit %",
-	       "probes", "ns/lookup", "Mlookup/s", "vs 10");
+	printf("%7s %6s %8s %7s %8s %10s %9s %8s\n", "rules", "tuples", "add s", "hit %", "probes",
+	       "ns/lookup", "Mlookup/s", "vs 10");
 	bench_json_add(j, ",\"spd\":[");
 	for (unsigned i = 0; i < IPK_ARRAY_SIZE(sizes); i++) {
 		struct spd_row *r = &rows[i];
@@ -347,7 +346,8 @@ int bench_spd(const struct bench_opts *o, struct bench_json *j, struct bench_tar
 		fflush(stdout);
 		bench_json_add(j,
 			       "%s{\"rules\":%u,\"tuples\":%u,\"add_s\":%.3f,\"hit_fraction\":%.4f,"
-			       "\"tuples_probed\":%.3f,\"ns_per_lookup\":%.2f,\"ratio_vs_10\":%.3f,\"mean_ns_per_lookup\":%.2f}",
+			       "\"tuples_probed\":%.3f,\"ns_per_lookup\":%.2f,\"ratio_vs_10\":%.3f,"
+			       "\"mean_ns_per_lookup\":%.2f}",
 			       i ? "," : "", r->rules, r->tuples, r->build_s, r->hit_fraction,
 			       r->tuples_probed, r->ns, ratio, r->ns_mean);
 	}
