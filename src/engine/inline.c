@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "engine/lookup.h"
 #include "proto/esp.h"
 #include "proto/ip.h"
 #include "proto/reasm.h"
@@ -36,26 +37,15 @@ static enum ipk_inline_result drop(struct ipk_inline *ctx, struct ipk_pkt *pkt,
 	return IPK_INLINE_DROPPED;
 }
 
-static int parse_flow(struct ipk_pkt *pkt, struct ipk_ip_info *info, struct ipk_flow *flow)
-{
-	int rc = ipk_ip_parse(ipk_pkt_data(pkt), pkt->len, info);
-
-	if (rc)
-		return rc;
-	ipk_pkt_trim(pkt, info->total_len);
-	ipk_ip_flow(ipk_pkt_data(pkt), pkt->len, info, flow);
-	return 0;
-}
-
 /* Applies the bundle in order: sa[0] innermost (RFC 4301 §4.5). */
 static int apply_bundle(struct ipk_inline *ctx, const struct ipk_policy *pol, struct ipk_pkt *pkt)
 {
 	for (uint32_t i = 0; i < pol->params.n_sa; i++) {
-		struct ipk_sa *sa = pol->sa[i];
-		int rc;
+		struct ipk_sa *sa;
+		int rc = ipk_lookup_bundle_sa(pol, i, &sa);
 
-		if (!sa || atomic_load_explicit(&sa->rt.dead, memory_order_acquire))
-			return IPK_DROP_NO_SA;
+		if (rc)
+			return rc;
 		rc = ipk_esp_encap(sa, pkt, ctx->worker);
 		if (rc)
 			return rc;
@@ -66,21 +56,14 @@ static int apply_bundle(struct ipk_inline *ctx, const struct ipk_policy *pol, st
 enum ipk_inline_result ipk_inline_outbound(struct ipk_inline *ctx, struct ipk_pkt *pkt,
 					   struct ipk_pkt **out, enum ipk_drop_reason *why)
 {
-	struct ipk_ip_info info;
-	struct ipk_flow flow;
 	struct ipk_policy *pol;
 	int rc;
 
 	*out = NULL;
 	*why = IPK_DROP_NONE;
-	rc = parse_flow(pkt, &info, &flow);
+	rc = ipk_lookup_out(ctx->spd, pkt, &pol);
 	if (rc)
 		return drop(ctx, pkt, (enum ipk_drop_reason)rc, why);
-	pol = ipk_spd_lookup(ctx->spd, IPK_DIR_OUT, &flow);
-	if (!pol)
-		return drop(ctx, pkt, IPK_DROP_NO_POLICY, why);
-	if (pol->params.action == IPK_ACTION_DISCARD)
-		return drop(ctx, pkt, IPK_DROP_POLICY_DISCARD, why);
 	*out = pkt;
 	if (pol->params.action == IPK_ACTION_BYPASS) {
 		ctx->stats.bypassed++;
@@ -97,51 +80,20 @@ enum ipk_inline_result ipk_inline_outbound(struct ipk_inline *ctx, struct ipk_pk
 
 bool ipk_inline_is_esp(const struct ipk_inline *ctx, struct ipk_pkt *pkt)
 {
-	struct ipk_ip_info info;
-	uint32_t off, spi;
-	int rc;
-
-	if (ipk_ip_parse(ipk_pkt_data(pkt), pkt->len, &info))
-		return false;
-	if (info.proto == IPK_PROTO_ESP)
-		return true;
-	if (info.proto != IPK_PROTO_UDP || info.is_fragment)
-		return info.is_fragment && info.proto == IPK_PROTO_UDP;
-	rc = ipk_esp_locate(ipk_pkt_data(pkt), pkt->len, &info, ctx->natt_port, &off, &spi);
-	return rc != IPK_DROP_NOT_ESP && rc != IPK_DROP_TRUNCATED_IP;
-}
-
-/* RFC 4301 §5.2 step 4: the decrypted packet must match an inbound protect policy whose
- * bundle holds every SA that was removed. */
-static bool policy_allows(const struct ipk_policy *pol, struct ipk_sa *const *used, uint32_t n)
-{
-	if (!pol || pol->params.action != IPK_ACTION_PROTECT)
-		return false;
-	for (uint32_t u = 0; u < n; u++) {
-		bool found = false;
-
-		for (uint32_t i = 0; i < pol->params.n_sa; i++)
-			found |= pol->sa[i] == used[u];
-		if (!found)
-			return false;
-	}
-	return true;
+	return ipk_lookup_is_esp(ctx->natt_port, pkt);
 }
 
 /* Removes one ESP layer. Returns 0 and the SA used, or a drop reason. */
 static int decap_one(struct ipk_inline *ctx, struct ipk_pkt *pkt, const struct ipk_ip_info *info,
 		     struct ipk_sa **used)
 {
-	uint32_t esp_off, spi;
+	uint32_t esp_off;
 	struct ipk_sa *sa;
 	int rc;
 
-	rc = ipk_esp_locate(ipk_pkt_data(pkt), pkt->len, info, ctx->natt_port, &esp_off, &spi);
+	rc = ipk_lookup_in_sa(ctx->sad, ctx->natt_port, pkt, info, &sa, &esp_off);
 	if (rc)
 		return rc;
-	sa = ipk_sad_lookup_in(ctx->sad, spi, &info->dst);
-	if (!sa)
-		return IPK_DROP_UNKNOWN_SPI;
 	*used = sa;
 	return ipk_esp_decap(sa, pkt, esp_off, ctx->worker);
 }
@@ -186,20 +138,10 @@ static struct ipk_pkt *reassemble(struct ipk_inline *ctx, struct ipk_pkt *pkt,
 static enum ipk_inline_result inbound_plain(struct ipk_inline *ctx, struct ipk_pkt *pkt,
 					    struct ipk_pkt **out, enum ipk_drop_reason *why)
 {
-	struct ipk_ip_info info;
-	struct ipk_flow flow;
-	struct ipk_policy *pol;
-	int rc = parse_flow(pkt, &info, &flow);
+	int rc = ipk_lookup_in_plain(ctx->spd, pkt);
 
 	if (rc)
 		return drop(ctx, pkt, (enum ipk_drop_reason)rc, why);
-	pol = ipk_spd_lookup(ctx->spd, IPK_DIR_IN, &flow);
-	if (!pol)
-		return drop(ctx, pkt, IPK_DROP_NO_POLICY, why);
-	if (pol->params.action == IPK_ACTION_DISCARD)
-		return drop(ctx, pkt, IPK_DROP_POLICY_DISCARD, why);
-	if (pol->params.action == IPK_ACTION_PROTECT)
-		return drop(ctx, pkt, IPK_DROP_NOT_PROTECTED, why);
 	ctx->stats.bypassed++;
 	*out = pkt;
 	return IPK_INLINE_BYPASSED;
@@ -215,7 +157,7 @@ static enum ipk_inline_result inbound_inner(struct ipk_inline *ctx, struct ipk_p
 	int rc;
 
 	for (;;) {
-		rc = parse_flow(pkt, &info, &flow);
+		rc = ipk_lookup_parse_flow(pkt, &info, &flow);
 		if (rc)
 			return drop(ctx, pkt, IPK_DROP_INNER_MISMATCH, why);
 		if (!ipk_inline_is_esp(ctx, pkt) || n_used == IPK_BUNDLE_MAX)
@@ -227,7 +169,7 @@ static enum ipk_inline_result inbound_inner(struct ipk_inline *ctx, struct ipk_p
 			return drop(ctx, pkt, (enum ipk_drop_reason)rc, why);
 		n_used++;
 	}
-	if (!policy_allows(ipk_spd_lookup(ctx->spd, IPK_DIR_IN, &flow), used, n_used))
+	if (!ipk_lookup_policy_allows(ipk_spd_lookup(ctx->spd, IPK_DIR_IN, &flow), used, n_used))
 		return drop(ctx, pkt, IPK_DROP_POLICY_MISMATCH, why);
 	ctx->stats.decrypted++;
 	*out = pkt;

@@ -266,7 +266,7 @@ static bool lookup_name(const struct user_tables *t, const char *name, uint32_t 
 
 	memset(&k, 0, sizeof(k));
 	k.kind = KEY_NAME;
-	strncpy((char *)k.bytes, name, sizeof(k.bytes) - 1);
+	memcpy(k.bytes, name, strnlen(name, sizeof(k.bytes) - 1));
 	slot = key_slot(t, &k);
 	*cls = slot->cls;
 	return slot->kind != KEY_EMPTY;

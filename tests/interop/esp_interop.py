@@ -35,7 +35,7 @@ def gen(workdir):
             base = os.path.join(workdir, c.slug)
             with open(base + ".conf", "w") as f:
                 f.write(c.config())
-            write_pcap(base + ".in.pcap", c.frames, c.linktype, c.ether)
+            write_pcap(base + ".in.pcap", c.frames, c.link)
             lst.write("%s\t%s\n" % (c.slug, c.name))
     return 0
 
@@ -58,7 +58,7 @@ def check_case(c, base):
     drops, counters, summary = parse_stdout(read(base + ".stdout") or "")
     bad = check_counts(c, drops, counters, summary)
     try:
-        linktype, frames = read_pcap(base + ".out.pcap")
+        linktype, frames = read_pcap(base + ".out.pcap", c.link)
     except Exception as err:  # a missing or unreadable capture
         return bad + ["cannot read the output capture: %s" % err]
     return bad + check_output(c, linktype, frames)

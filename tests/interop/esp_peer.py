@@ -19,7 +19,7 @@ import warnings
 from math import gcd
 
 warnings.filterwarnings("ignore")
-from scapy.all import (ICMP, IP, TCP, UDP, Ether, ICMPv6EchoRequest,  # noqa: E402
+from scapy.all import (ICMP, IP, TCP, UDP, ICMPv6EchoRequest,  # noqa: E402
                        IPOption_NOP, IPOption_Router_Alert, IPv6, IPv6ExtHdrDestOpt,
                        IPv6ExtHdrHopByHop, PadN, Raw, RouterAlert, conf)
 from scapy.layers.ipsec import ESP, SecurityAssociation, _ESPPlain  # noqa: E402
@@ -27,8 +27,15 @@ from scapy.utils import RawPcapReader, RawPcapWriter  # noqa: E402
 
 conf.verb = 0
 
-LINKTYPE_ETHERNET = 1
-LINKTYPE_RAW = 101
+# Link types of the input captures: name -> (pcap LINKTYPE, link header in front of each
+# IP packet, whose last two bytes are the EtherType and are filled in per packet).
+LINKS = {
+    "raw": (101, b""),
+    "ethernet": (1, bytes.fromhex("02005e00000a" "02005e00000b") + b"\0\0"),
+    "vlan": (1, bytes.fromhex("02005e00000a" "02005e00000b" "8100" "0064") + b"\0\0"),
+    # Linux cooked capture: packet type 0 (to us), ARPHRD_ETHER, 6-byte address.
+    "linux-sll": (113, bytes.fromhex("0000" "0001" "0006" "02005e00000b0000") + b"\0\0"),
+}
 FRAME_TIME_BASE = 1000  # frame n has timestamp FRAME_TIME_BASE + n seconds
 
 # ipseck name -> (scapy cipher, cipher key bytes, salt bytes, scapy integrity, auth key
@@ -302,32 +309,35 @@ def header_packets(src, dst, seed):
 ETHER_MIN_FRAME = 60  # without the FCS: shorter frames carry padding (IEEE 802.3)
 
 
-def write_pcap(path, frames, linktype=LINKTYPE_RAW, ether=None):
+def ethertype(ip):
+    return b"\x86\xdd" if ip[0] >> 4 == 6 else b"\x08\x00"
+
+
+def write_pcap(path, frames, link="raw"):
     """Writes @frames (IP packets, bytes or scapy) with frame n (from 1) stamped
-    FRAME_TIME_BASE + n seconds. @ether: an Ether() header put in front of each, and
-    short frames padded to the Ethernet minimum as on the wire."""
+    FRAME_TIME_BASE + n seconds, behind the link header of @link (LINKS); Ethernet frames
+    are padded to the minimum size, as on the wire."""
+    linktype, l2 = LINKS[link]
     w = RawPcapWriter(path, linktype=linktype, sync=True, snaplen=65535)
     w.write_header(None)
     for n, f in enumerate(frames, 1):
         data = bytes(f)
-        if ether is not None:
-            data = bytes(ether.copy() / Raw(data))
-            etype = 0x86DD if bytes(f)[0] >> 4 == 6 else 0x0800
-            data = data[:12] + struct.pack("!H", etype) + data[14:]
+        if l2:
+            data = l2[:-2] + ethertype(data) + data
+        if linktype == 1:
             data += b"\0" * max(0, ETHER_MIN_FRAME - len(data))
         w.write_packet(data, sec=FRAME_TIME_BASE + n, usec=0)
     w.close()
 
 
-def read_pcap(path):
-    """Returns (linktype, [(frame, link header bytes, IP packet bytes)]); the frame comes
-    from the timestamp."""
+def read_pcap(path, link="raw"):
+    """Returns (linktype, [(frame, link header bytes, IP packet bytes)]) of a capture with
+    the link header of @link; the frame number comes from the timestamp."""
+    l2 = len(LINKS[link][1])
     reader = RawPcapReader(path)
     lt = reader.linktype
     out = []
     for data, meta in reader:
-        frame = meta.sec - FRAME_TIME_BASE
-        l2 = 14 if lt == LINKTYPE_ETHERNET else 0
-        out.append((frame, data[:l2], data[l2:]))
+        out.append((meta.sec - FRAME_TIME_BASE, data[:l2], data[l2:]))
     reader.close()
     return lt, out

@@ -43,9 +43,9 @@ trap cleanup EXIT
 passed=0
 failed=0
 
-# Echoes a command, then runs it.
+# Echoes a command (on stderr, so that its own output can be redirected), then runs it.
 run() {
-	echo "+ $*"
+	echo "+ $*" >&2
 	"$@"
 }
 

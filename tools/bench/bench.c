@@ -3,6 +3,7 @@
 #include "tools/bench/bench.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,36 @@ static double min_on_cpu = 1.0;
 double bench_min_on_cpu(void)
 {
 	return min_on_cpu;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Median over the rounds both loops ran of (items/s of @a) / (items/s of @b). Round k of
+ * one loop ran right next to round k of the other, under the same load, so the ratio of
+ * the pair holds even when the load drifts during the measurement. NaN if no round.
+ */
+static double paired_ratio(const struct batch_log *a, uint32_t batch_a, const struct batch_log *b,
+			   uint32_t batch_b)
+{
+	size_t n = a->n < b->n ? a->n : b->n, used = 0;
+	double *r = malloc((n ? n : 1) * sizeof(*r)), median;
+
+	if (!r)
+		return NAN;
+	for (size_t k = 0; k < n; k++)
+		if (a->ns[k] && b->ns[k])
+			r[used++] = ((double)batch_a / (double)a->ns[k]) /
+				    ((double)batch_b / (double)b->ns[k]);
+	qsort(r, used, sizeof(*r), cmp_double);
+	median = used ? r[used / 2] : NAN;
+	free(r);
+	return median;
 }
 
 static void finish(struct bench_result *res, struct batch_log *log, uint64_t wall0, uint64_t cpu0)
@@ -181,6 +212,9 @@ int bench_measure_set(const struct bench_loop *loops, unsigned n, double seconds
 			busy = true;
 		}
 	} while (busy && !rc);
+	/* Before finish(), which sorts the logs: rounds must stay in order here. */
+	for (unsigned i = 0; i < n; i++)
+		res[i].ratio_to_last = paired_ratio(&logs[i], batch[i], &logs[n - 1], batch[n - 1]);
 	for (unsigned i = 0; i < n; i++) {
 		res[i].batch = batch[i];
 		finish(&res[i], &logs[i], wall0, cpu0);

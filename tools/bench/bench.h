@@ -42,8 +42,7 @@ void bench_json_str(struct bench_json *j, const char *s);
 
 /* Figures the targets are checked against; NaN when the section did not run. */
 struct bench_targets {
-	double gcm_1400_encap_mpps;
-	double gcm_1400_raw_mpps;
+	double gcm_1400_encap_over_raw;
 	double gcm_64_encap_mpps;
 	double spd_10_ns;
 	double spd_10k_ns;
@@ -76,6 +75,8 @@ struct bench_result {
 	uint64_t median_batch_ns; /* median time of one batch */
 	uint32_t batch;		  /* items per batch, as calibrated */
 	double on_cpu;		  /* thread CPU time / wall time over the measurement */
+	double ratio_to_last;	  /* in a set: rate / rate of the set's last loop, paired by
+				   * round (bench_measure_set); 1 for that loop itself */
 };
 
 uint64_t bench_now_ns(void);
@@ -83,7 +84,9 @@ uint64_t bench_now_ns(void);
  * timed work and loop->min_count items. Returns 0 or the error of prep/run. */
 int bench_measure(const struct bench_loop *loop, double seconds, struct bench_result *res);
 /* As bench_measure() for @n (1..BENCH_MAX_SET) loops that take turns batch by batch, so
- * that their figures can be compared even while the machine's load changes. */
+ * that their figures can be compared even while the machine's load changes. Each result's
+ * ratio_to_last compares its rate with the last loop's, round by round (median over the
+ * rounds of the ratio of two neighbouring batches). */
 int bench_measure_set(const struct bench_loop *loops, unsigned n, double seconds,
 		      struct bench_result *res);
 /* Lowest on-CPU share seen by any bench_measure() so far (1.0 = never preempted). */

@@ -78,7 +78,8 @@ static void prefix_parse_table(void **state)
 	} rows[] = {
 		/* 0 */ { "10.1.0.0/16", 0, 4, 16 },
 		/* 1 */ { "10.1.0.1/16", -EINVAL, 0, 0 },      /* host bit in the last byte */
-		/* 2 */ { "10.1.0.0/15", -EINVAL, 0, 0 },      /* bit 15 (the 1 of .1) is a host bit */
+		/* 2: bit 15 (the 1 of .1) is a host bit */
+		{ "10.1.0.0/15", -EINVAL, 0, 0 },
 		/* 3 */ { "10.0.0.0/15", 0, 4, 15 },
 		/* 4 */ { "0.0.0.0/0", 0, 4, 0 },
 		/* 5 */ { "1.0.0.0/0", -EINVAL, 0, 0 },
@@ -111,11 +112,13 @@ static void prefix_parse_table(void **state)
 		/* 32 */ { "10.0.0.0/8/8", -EINVAL, 0, 0 },
 		/* 33 */ { "/8", -EINVAL, 0, 0 },
 		/* 34 */ { "", -EINVAL, 0, 0 },
-		/* 35 */ { "10.0.0.0/4294967304", -EINVAL, 0, 0 },  /* 2^32 + 8 must not wrap to 8 */
+		/* 35: 2^32 + 8 must not wrap to 8 */
+		{ "10.0.0.0/4294967304", -EINVAL, 0, 0 },
 		/* 36 */ { "10.0.0.0/99999999999999999999999", -EINVAL, 0, 0 },
 		/* 37 */ { "10.0.0.0/08", 0, 4, 8 },
 		/* 38: an address part longer than the 63-byte buffer */
-		{ "0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0/0", -EINVAL, 0, 0 },
+		{ "0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0/0", -EINVAL,
+		  0, 0 },
 		/* 39 */ { "300.0.0.0/8", -EINVAL, 0, 0 },
 	};
 
@@ -251,7 +254,8 @@ static void addr_equal_and_str(void **state)
 	for (size_t i = 0; i < IPK_ARRAY_SIZE(rows); i++) {
 		assert_int_equal(ipk_addr_parse(rows[i].a, &a), 0);
 		assert_int_equal(ipk_addr_parse(rows[i].b, &b), 0);
-		if (ipk_addr_equal(&a, &b) != rows[i].equal || ipk_addr_equal(&b, &a) != rows[i].equal)
+		if (ipk_addr_equal(&a, &b) != rows[i].equal ||
+		    ipk_addr_equal(&b, &a) != rows[i].equal)
 			fail_msg("row %zu: %s == %s is not %d", i, rows[i].a, rows[i].b,
 				 rows[i].equal);
 	}

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Tests for src/engine/inline.c: two gateways built by direct SAD/SPD calls, A protecting
- * 10.1.0.0/24 -> 10.2.0.0/24 towards B. Packets go out through A and in through B and must
- * come back byte for byte, for every algorithm, both modes, both families inside and
- * outside, UDP encapsulation and ESN across 2^32; bypass, discard and no-policy are
- * counted on both sides; plaintext under an inbound protect policy is dropped as
- * not-protected, decrypted packets outside the SA's policy as policy-mismatch; bundles of
- * two SAs (transport inside tunnel, tunnel inside tunnel) go out and back in; an ESP
- * packet cut into two IPv4 fragments is reassembled and decrypted. Every test ends with
- * every packet back in its pool. */
+/* Tests for src/engine/inline.c: two gateways built by direct SAD/SPD calls (fixture in
+ * inline_pair.h), A protecting 10.1.0.0/24 -> 10.2.0.0/24 towards B. Packets go out
+ * through A and in through B and must come back byte for byte, for every algorithm, both
+ * modes, both families inside and outside, UDP encapsulation and ESN across 2^32; bypass,
+ * discard and no-policy are counted on both sides; plaintext under an inbound protect
+ * policy is dropped as not-protected, decrypted packets outside the SA's policy as
+ * policy-mismatch; replays, forgeries, unknown SPIs, keepalives, link padding and hard
+ * expiry give their drop reasons; bundles of two SAs (transport inside tunnel, tunnel
+ * inside tunnel) go out and back in; an ESP packet cut into two IPv4 fragments is
+ * reassembled and decrypted. Every test ends with every packet back in its pool. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "core/clock.h"
 #include "core/compiler.h"
 #include "engine/inline.h"
 #include "proto/esp.h"
@@ -26,173 +28,7 @@
 #include "sa/sad.h"
 #include "sa/spd.h"
 
-#define POOL_PKTS 64
-#define REASM_PKTS 4
-#define REASM_ROOM (IPK_PKT_HEADROOM + 65535 + IPK_PKT_TAILROOM)
-
-#define DROPPED IPK_INLINE_DROPPED
-#define HELD IPK_INLINE_HELD
-#define BYPASSED IPK_INLINE_BYPASSED
-#define PROTECTED IPK_INLINE_PROTECTED
-#define DECRYPTED IPK_INLINE_DECRYPTED
-
-/* Gateway A (protects, outbound) and gateway B (verifies, inbound). */
-struct pair {
-	struct ipk_pool *pool;
-	struct ipk_pool *reasm_pool; /* B's, or NULL */
-	struct ipk_sad *sad_a, *sad_b;
-	struct ipk_spd *spd_a, *spd_b;
-	struct ipk_inline a, b;
-};
-
-static void pair_init(struct pair *g, bool reasm)
-{
-	memset(g, 0, sizeof(*g));
-	assert_int_equal(ipk_pool_create(&g->pool, POOL_PKTS, IPK_PKT_DEFAULT_ROOM), 0);
-	if (reasm)
-		assert_int_equal(ipk_pool_create(&g->reasm_pool, REASM_PKTS, REASM_ROOM), 0);
-	assert_int_equal(ipk_sad_create(&g->sad_a, 1), 0);
-	assert_int_equal(ipk_sad_create(&g->sad_b, 1), 0);
-	assert_int_equal(ipk_spd_create(&g->spd_a), 0);
-	assert_int_equal(ipk_spd_create(&g->spd_b), 0);
-	assert_int_equal(ipk_inline_init(&g->a, g->sad_a, g->spd_a, NULL), 0);
-	assert_int_equal(ipk_inline_init(&g->b, g->sad_b, g->spd_b, g->reasm_pool), 0);
-}
-
-/* Tears down, and checks that every packet came back to its pool. */
-static void pair_fini(struct pair *g)
-{
-	ipk_inline_fini(&g->a);
-	ipk_inline_fini(&g->b);
-	assert_int_equal(ipk_pool_available(g->pool), POOL_PKTS);
-	if (g->reasm_pool)
-		assert_int_equal(ipk_pool_available(g->reasm_pool), REASM_PKTS);
-	ipk_spd_destroy(g->spd_a);
-	ipk_spd_destroy(g->spd_b);
-	ipk_sad_destroy(g->sad_a);
-	ipk_sad_destroy(g->sad_b);
-	ipk_pool_destroy(g->pool);
-	if (g->reasm_pool)
-		ipk_pool_destroy(g->reasm_pool);
-}
-
-struct sa_spec {
-	const char *name;
-	enum ipk_dir dir;
-	enum ipk_mode mode;
-	uint32_t spi;
-	const char *src, *dst;
-	const char *alg;
-	bool esn, udp;
-	uint64_t seq_start;
-};
-
-/* Adds an SA whose keys derive from its SPI, so both ends of one SPI agree. */
-static void sa_add(struct ipk_sad *sad, const struct sa_spec *s)
-{
-	struct ipk_sa_params p;
-	struct ipk_err err = { .msg = "" };
-
-	ipk_sa_params_init(&p);
-	snprintf(p.name, sizeof(p.name), "%s", s->name);
-	p.spi = s->spi;
-	p.dir = s->dir;
-	p.mode = s->mode;
-	assert_int_equal(ipk_addr_parse(s->src, &p.src), 0);
-	assert_int_equal(ipk_addr_parse(s->dst, &p.dst), 0);
-	p.alg = ipk_alg_find(s->alg);
-	assert_non_null(p.alg);
-	p.enc_key_len = (uint8_t)(p.alg->enc_key_len + p.alg->salt_len);
-	p.auth_key_len = p.alg->auth_key_len;
-	for (int i = 0; i < IPK_KEY_MAX; i++) {
-		p.enc_key[i] = (uint8_t)(s->spi * 7 + i);
-		p.auth_key[i] = (uint8_t)(s->spi * 13 + 3 * i);
-	}
-	p.esn = s->esn;
-	p.encap_udp = s->udp;
-	p.seq_start = s->seq_start;
-	if (ipk_sad_add(sad, &p, &err))
-		fail_msg("sa %s: %s", s->name, err.msg);
-}
-
-/* Adds a policy; @src/@dst are prefixes ("any" for any), @sa1 the outer SA of a bundle. */
-static void pol_add(struct ipk_spd *spd, const char *name, enum ipk_dir dir, const char *src,
-		    const char *dst, enum ipk_action action, const char *sa0, const char *sa1,
-		    uint32_t priority)
-{
-	struct ipk_policy_params p;
-	struct ipk_err err = { .msg = "" };
-
-	ipk_policy_params_init(&p);
-	snprintf(p.name, sizeof(p.name), "%s", name);
-	p.dir = dir;
-	if (strcmp(src, "any") != 0)
-		assert_int_equal(ipk_prefix_parse(src, &p.src), 0);
-	if (strcmp(dst, "any") != 0)
-		assert_int_equal(ipk_prefix_parse(dst, &p.dst), 0);
-	p.action = action;
-	p.priority = priority;
-	if (sa0)
-		snprintf(p.sa_names[p.n_sa++], IPK_NAME_MAX, "%s", sa0);
-	if (sa1)
-		snprintf(p.sa_names[p.n_sa++], IPK_NAME_MAX, "%s", sa1);
-	if (ipk_spd_add(spd, &p, &err))
-		fail_msg("policy %s: %s", name, err.msg);
-}
-
-/* Writes a UDP datagram @src:1024 -> @dst:@dport with @payload bytes into @buf; returns
- * its length. */
-static size_t make_udp(uint8_t *buf, const char *src, const char *dst, uint16_t dport,
-		       size_t payload, uint8_t tos, uint8_t seed)
-{
-	struct ipk_addr s, d;
-	size_t hl, udp_len = 8 + payload;
-
-	assert_int_equal(ipk_addr_parse(src, &s), 0);
-	assert_int_equal(ipk_addr_parse(dst, &d), 0);
-	hl = s.family == 6 ? IPK_IPV6_HDR_LEN : IPK_IPV4_HDR_LEN;
-	if (s.family == 6)
-		ipk_ipv6_build(buf, &s, &d, IPK_PROTO_UDP, (uint16_t)udp_len, tos, 64);
-	else
-		ipk_ipv4_build(buf, &s, &d, IPK_PROTO_UDP, (uint16_t)(hl + udp_len), tos, 64,
-			       true, (uint16_t)(0x4000 + seed));
-	buf[hl] = 0x04;
-	buf[hl + 1] = 0x00;
-	buf[hl + 2] = (uint8_t)(dport >> 8);
-	buf[hl + 3] = (uint8_t)dport;
-	buf[hl + 4] = (uint8_t)(udp_len >> 8);
-	buf[hl + 5] = (uint8_t)udp_len;
-	buf[hl + 6] = buf[hl + 7] = 0;
-	for (size_t i = 0; i < payload; i++)
-		buf[hl + 8 + i] = (uint8_t)(seed + i * 13);
-	return hl + udp_len;
-}
-
-static struct ipk_pkt *pkt_of(struct pair *g, const uint8_t *bytes, size_t len)
-{
-	struct ipk_pkt *pkt = ipk_pkt_from_bytes(g->pool, bytes, len);
-
-	assert_non_null(pkt);
-	return pkt;
-}
-
-/* The standard pair: A protects 10.1.0.0/24 -> 10.2.0.0/24 with "a-b" (tunnel
- * 192.0.2.1 -> 192.0.2.2, SPI 0x1001); B holds the same SA inbound and the matching
- * inbound protect policy. */
-static void std_pair(struct pair *g, bool reasm)
-{
-	pair_init(g, reasm);
-	sa_add(g->sad_a, &(struct sa_spec){ "a-b", IPK_DIR_OUT, IPK_MODE_TUNNEL, 0x1001,
-					    "192.0.2.1", "192.0.2.2", "aes128gcm16", false, false, 0 });
-	sa_add(g->sad_b, &(struct sa_spec){ "a-b", IPK_DIR_IN, IPK_MODE_TUNNEL, 0x1001,
-					    "192.0.2.1", "192.0.2.2", "aes128gcm16", false, false, 0 });
-	pol_add(g->spd_a, "out", IPK_DIR_OUT, "10.1.0.0/24", "10.2.0.0/24", IPK_ACTION_PROTECT,
-		"a-b", NULL, 100);
-	pol_add(g->spd_b, "in", IPK_DIR_IN, "10.1.0.0/24", "10.2.0.0/24", IPK_ACTION_PROTECT,
-		"a-b", NULL, 100);
-	ipk_spd_resolve(g->spd_a, g->sad_a);
-	ipk_spd_resolve(g->spd_b, g->sad_b);
-}
+#include "inline_pair.h"
 
 /* ---- round trips ---- */
 
@@ -245,7 +81,7 @@ static void run_trip(size_t i, const struct trip_row *r)
 	const char *is = tunnel ? r->inner_src : r->outer_src;
 	const char *id = tunnel ? r->inner_dst : r->outer_dst;
 	struct sa_spec s = { "a-b", IPK_DIR_OUT, r->mode, 0x2000 + (uint32_t)i, r->outer_src,
-			     r->outer_dst, r->alg, r->esn, r->udp, r->seq_start };
+			     r->outer_dst, r->alg, r->esn, r->udp, r->seq_start, { 0 } };
 	char sel_src[64], sel_dst[64];
 	struct pair g;
 
@@ -290,8 +126,8 @@ static void run_trip(size_t i, const struct trip_row *r)
 		if (res != DECRYPTED || !out)
 			fail_msg("row %zu pkt %u: inbound %d (%s)", i, k, res, ipk_drop_name(why));
 		if (out->len != len || memcmp(ipk_pkt_data(out), orig, len) != 0)
-			fail_msg("row %zu pkt %u: recovered %u bytes differ from the %zu sent", i, k,
-				 out->len, len);
+			fail_msg("row %zu pkt %u: recovered %u bytes differ from the %zu sent", i,
+				 k, out->len, len);
 		ipk_pkt_free(out);
 	}
 	assert_int_equal(g.a.stats.protected_pkts, 3);
@@ -438,26 +274,6 @@ static void malformed_input(void **state)
 	pair_fini(&g);
 }
 
-/* Protects one UDP packet @src -> @dst with @payload bytes through A; the plaintext goes
- * to @orig / @len, what A sent is returned. */
-static struct ipk_pkt *protect_n(struct pair *g, const char *src, const char *dst,
-				 size_t payload, uint8_t *orig, size_t *len)
-{
-	struct ipk_pkt *out;
-	enum ipk_drop_reason why;
-
-	*len = make_udp(orig, src, dst, 4242, payload, 0, 9);
-	if (ipk_inline_outbound(&g->a, pkt_of(g, orig, *len), &out, &why) != PROTECTED)
-		fail_msg("%s -> %s not protected: %s", src, dst, ipk_drop_name(why));
-	return out;
-}
-
-static struct ipk_pkt *protect(struct pair *g, const char *src, const char *dst, uint8_t *orig,
-			       size_t *len)
-{
-	return protect_n(g, src, dst, 64, orig, len);
-}
-
 /* RFC 4301 §5.2: what B decrypted must match an inbound protect policy naming the SA it
  * came through. */
 static void inbound_policy_check(void **state)
@@ -491,7 +307,8 @@ static void inbound_policy_check(void **state)
 	pol_add(g.spd_a, "out-5", IPK_DIR_OUT, "10.5.0.0/24", "10.2.0.0/24", IPK_ACTION_PROTECT,
 		"a-b", NULL, 100);
 	sa_add(g.sad_b, &(struct sa_spec){ "c-b", IPK_DIR_IN, IPK_MODE_TUNNEL, 0x3003,
-					   "192.0.2.3", "192.0.2.2", "aes128gcm16", false, false, 0 });
+					   "192.0.2.3", "192.0.2.2", "aes128gcm16", false, false, 0,
+					   { 0 } });
 	pol_add(g.spd_b, "in-9", IPK_DIR_IN, "10.1.0.0/24", "10.9.0.0/24", IPK_ACTION_BYPASS,
 		NULL, NULL, 100);
 	pol_add(g.spd_b, "in-5", IPK_DIR_IN, "10.5.0.0/24", "10.2.0.0/24", IPK_ACTION_PROTECT,
@@ -571,6 +388,154 @@ static void inbound_esp_drops(void **state)
 	pair_fini(&g);
 }
 
+/* Link-layer padding after the datagram, RFC 3948 keepalives and IKE on port 4500. */
+static void inbound_odd_frames(void **state)
+{
+	static const uint8_t keepalive_payload[1] = { 0xff };
+	static const uint8_t ike_payload[12] = { 0, 0, 0, 0, 0x11, 0x22 };
+	struct pair g;
+	uint8_t orig[256], frame[512];
+	size_t len, esp_len;
+	struct ipk_pkt *esp, *out;
+	enum ipk_drop_reason why;
+
+	std_pair(&g, false);
+	/* 0: 18 bytes of Ethernet padding after an ESP datagram */
+	esp = protect(&g, "10.1.0.5", "10.2.0.9", orig, &len);
+	esp_len = esp->len;
+	memcpy(frame, ipk_pkt_data(esp), esp_len);
+	memset(frame + esp_len, 0, 18);
+	ipk_pkt_free(esp);
+	esp = pkt_of(&g, frame, esp_len + 18);
+	assert_int_equal(ipk_inline_inbound(&g.b, esp, &out, &why), DECRYPTED);
+	assert_int_equal(out->len, len);
+	assert_memory_equal(ipk_pkt_data(out), orig, len);
+	ipk_pkt_free(out);
+	/* 1: outbound plaintext with padding: the padding is not protected */
+	len = make_udp(orig, "10.1.0.5", "10.2.0.9", 1, 20, 0, 3);
+	memcpy(frame, orig, len);
+	memset(frame + len, 0xee, 6);
+	assert_int_equal(ipk_inline_outbound(&g.a, pkt_of(&g, frame, len + 6), &out, &why),
+			 PROTECTED);
+	assert_int_equal(ipk_inline_inbound(&g.b, out, &out, &why), DECRYPTED);
+	assert_int_equal(out->len, len);
+	assert_memory_equal(ipk_pkt_data(out), orig, len);
+	ipk_pkt_free(out);
+	/* 2: NAT keepalive (one 0xff byte to port 4500) */
+	len = make_udp(orig, "192.0.2.1", "192.0.2.2", 4500, 1, 0, 0);
+	memcpy(orig + len - 1, keepalive_payload, 1);
+	assert_int_equal(ipk_inline_inbound(&g.b, pkt_of(&g, orig, len), &out, &why), DROPPED);
+	assert_int_equal(why, IPK_DROP_NAT_KEEPALIVE);
+	/* 3: an IKE message behind the non-ESP marker */
+	len = make_udp(orig, "192.0.2.1", "192.0.2.2", 4500, sizeof(ike_payload), 0, 0);
+	memcpy(orig + len - sizeof(ike_payload), ike_payload, sizeof(ike_payload));
+	assert_int_equal(ipk_inline_inbound(&g.b, pkt_of(&g, orig, len), &out, &why), DROPPED);
+	assert_int_equal(why, IPK_DROP_NON_ESP_MARKER);
+	assert_int_equal(g.b.stats.decrypted, 2);
+	pair_fini(&g);
+}
+
+/* Hosts behind the gateways may run their own IKE and NAT-T ESP on port 4500 through the
+ * tunnel. After decryption, what is not ESP for one of B's SAs is the hosts' own traffic
+ * and goes to the policy check like any other packet (inline.c already lets an unknown
+ * SPI through that way). */
+static void tunneled_port_4500_traffic(void **state)
+{
+	static const struct {
+		uint8_t payload[16];
+		size_t len;
+	} rows[] = {
+		/* 0: an SPI B does not know */
+		{ { 0xc0, 0x01, 0x02, 0x03, 0, 0, 0, 1, 0xaa, 0xbb }, 16 },
+		/* 1: IKE behind the non-ESP marker (RFC 3948 §2.2) */
+		{ { 0, 0, 0, 0, 0x5a, 0x5a, 0x5a, 0x5a, 0x21, 0x20, 0x22, 0x08 }, 16 },
+		/* 2: a NAT keepalive (RFC 3948 §2.3) */
+		{ { 0xff }, 1 },
+		/* 3: three bytes, too short for an ESP header */
+		{ { 1, 2, 3 }, 3 },
+	};
+	char failed[512] = "";
+	struct pair g;
+
+	std_pair(&g, false);
+	for (size_t i = 0; i < IPK_ARRAY_SIZE(rows); i++) {
+		uint8_t orig[256];
+		size_t len = make_udp(orig, "10.1.0.5", "10.2.0.9", 4500, rows[i].len, 0, 0);
+		size_t used = strlen(failed);
+		struct ipk_pkt *out;
+		enum ipk_drop_reason why;
+		enum ipk_inline_result res;
+
+		memcpy(orig + len - rows[i].len, rows[i].payload, rows[i].len);
+		res = ipk_inline_outbound(&g.a, pkt_of(&g, orig, len), &out, &why);
+		assert_int_equal(res, PROTECTED);
+		res = ipk_inline_inbound(&g.b, out, &out, &why);
+		if (res != DECRYPTED || out->len != len || memcmp(ipk_pkt_data(out), orig, len))
+			snprintf(failed + used, sizeof(failed) - used,
+				 " row %zu: %d (%s), want decrypted;", i, res, ipk_drop_name(why));
+		if (out)
+			ipk_pkt_free(out);
+	}
+	pair_fini(&g);
+	if (failed[0])
+		fail_msg("%s", failed);
+}
+
+/* An SA past its hard lifetime protects nothing more, and says so: sa-expired, for every
+ * later packet, whether packets or seconds ran out. */
+static void outbound_after_hard_expiry(void **state)
+{
+	static const struct {
+		uint64_t hard_packets, hard_seconds;
+		uint64_t advance_s;  /* before packet 3 */
+		enum ipk_inline_result res[5];
+	} rows[] = {
+		/* 0: packet 2 reaches the limit and is still sent */
+		{ 2, 0, 0, { PROTECTED, PROTECTED, DROPPED, DROPPED, DROPPED } },
+		/* 1: 10 s, passed before packet 3 */
+		{ 0, 10, 10, { PROTECTED, PROTECTED, DROPPED, DROPPED, DROPPED } },
+	};
+	char failed[512] = "";
+
+	for (size_t i = 0; i < IPK_ARRAY_SIZE(rows); i++) {
+		struct sa_spec s = { "a-b", IPK_DIR_OUT, IPK_MODE_TUNNEL, 0x1001, "192.0.2.1",
+				     "192.0.2.2", "aes128gcm16", false, false, 0,
+				     { 0, rows[i].hard_packets, rows[i].hard_seconds } };
+		struct pair g;
+
+		ipk_clock_set_fake(1000 * IPK_NSEC_PER_SEC);
+		pair_init(&g, false);
+		sa_add(g.sad_a, &s);
+		pol_add(g.spd_a, "out", IPK_DIR_OUT, "10.1.0.0/24", "10.2.0.0/24",
+			IPK_ACTION_PROTECT, "a-b", NULL, 100);
+		ipk_spd_resolve(g.spd_a, g.sad_a);
+		for (unsigned k = 0; k < 5; k++) {
+			uint8_t orig[256];
+			size_t len = make_udp(orig, "10.1.0.5", "10.2.0.9", 1, 10, 0, 1);
+			size_t used = strlen(failed);
+			struct ipk_pkt *out;
+			enum ipk_drop_reason why;
+			enum ipk_inline_result res;
+			enum ipk_drop_reason want = rows[i].res[k] == DROPPED ? IPK_DROP_SA_EXPIRED
+									      : IPK_DROP_NONE;
+
+			if (k == 2)
+				ipk_clock_advance(rows[i].advance_s * IPK_NSEC_PER_SEC);
+			res = ipk_inline_outbound(&g.a, pkt_of(&g, orig, len), &out, &why);
+			if (out)
+				ipk_pkt_free(out);
+			if (res != rows[i].res[k] || why != want)
+				snprintf(failed + used, sizeof(failed) - used,
+					 " row %zu pkt %u: %d (%s), want %d (%s);", i, k, res,
+					 ipk_drop_name(why), rows[i].res[k], ipk_drop_name(want));
+		}
+		pair_fini(&g);
+		ipk_clock_use_real();
+	}
+	if (failed[0])
+		fail_msg("%s", failed);
+}
+
 /* ---- bundles ---- */
 
 struct bundle_row {
@@ -578,7 +543,7 @@ struct bundle_row {
 };
 
 #define BSA(name, mode, spi, src, dst, alg, esn, udp) \
-	{ name, IPK_DIR_OUT, mode, spi, src, dst, alg, esn, udp, 0 }
+	{ name, IPK_DIR_OUT, mode, spi, src, dst, alg, esn, udp, 0, { 0 } }
 
 static const struct bundle_row bundle_rows[] = {
 	/* 0: transport between the end hosts, inside a tunnel between the gateways */
@@ -672,9 +637,11 @@ static void bundle_round_trip(void **state)
  * holding the outer key. */
 static void bundle_with_a_layer_missing(void **state)
 {
+	char failed[512] = "";
+
 	for (size_t i = 0; i < IPK_ARRAY_SIZE(bundle_rows); i++) {
 		uint8_t orig[256];
-		size_t len;
+		size_t len, used = strlen(failed);
 		struct ipk_pkt *out;
 		enum ipk_drop_reason why;
 		enum ipk_inline_result res;
@@ -685,9 +652,39 @@ static void bundle_with_a_layer_missing(void **state)
 					 &out, &why);
 		if (out)
 			ipk_pkt_free(out);
+		pair_fini(&g);
+		/* Every row is tried and cleaned up before the verdict. */
 		if (res != DROPPED || why != IPK_DROP_POLICY_MISMATCH)
-			fail_msg("row %zu: %d (%s), want policy-mismatch", i, res,
+			snprintf(failed + used, sizeof(failed) - used,
+				 " row %zu: result %d (%s), want policy-mismatch;", i, res,
 				 ipk_drop_name(why));
+	}
+	if (failed[0])
+		fail_msg("%s", failed);
+}
+
+/* The same packet is accepted when B's policy names only the SA it came through. */
+static void bundle_policy_naming_one_layer(void **state)
+{
+	for (size_t i = 0; i < IPK_ARRAY_SIZE(bundle_rows); i++) {
+		const struct bundle_row *r = &bundle_rows[i];
+		uint8_t orig[256];
+		size_t len;
+		struct ipk_pkt *out;
+		enum ipk_drop_reason why;
+		struct pair g;
+
+		setup_bundle(&g, r, true);
+		/* B: 10.1/24 -> 10.3/24 needs only the outer SA (priority before "in-3"). */
+		pol_add(g.spd_b, "in-3-outer", IPK_DIR_IN, "10.1.0.0/24", "10.3.0.0/24",
+			IPK_ACTION_PROTECT, r->outer.name, NULL, 50);
+		ipk_spd_resolve(g.spd_b, g.sad_b);
+		assert_int_equal(ipk_inline_inbound(&g.b,
+						    protect(&g, "10.1.0.5", "10.3.0.1", orig, &len),
+						    &out, &why),
+				 DECRYPTED);
+		assert_memory_equal(ipk_pkt_data(out), orig, len);
+		ipk_pkt_free(out);
 		pair_fini(&g);
 	}
 }
@@ -781,7 +778,7 @@ static void unfinished_fragments_counted(void **state)
 	struct pair g;
 
 	std_pair(&g, true);
-	split_v4(&g, protect(&g, "10.1.0.5", "10.2.0.9", orig, &len), 512, &f[0], &f[1]);
+	split_v4(&g, protect_n(&g, "10.1.0.5", "10.2.0.9", 1000, orig, &len), 512, &f[0], &f[1]);
 	assert_int_equal(ipk_inline_inbound(&g.b, f[0], &out, &why), HELD);
 	ipk_pkt_free(f[1]);
 	ipk_inline_fini(&g.b);
@@ -827,8 +824,12 @@ int main(void)
 		cmocka_unit_test(malformed_input),
 		cmocka_unit_test(inbound_policy_check),
 		cmocka_unit_test(inbound_esp_drops),
+		cmocka_unit_test(inbound_odd_frames),
+		cmocka_unit_test(tunneled_port_4500_traffic),
+		cmocka_unit_test(outbound_after_hard_expiry),
 		cmocka_unit_test(bundle_round_trip),
 		cmocka_unit_test(bundle_with_a_layer_missing),
+		cmocka_unit_test(bundle_policy_naming_one_layer),
 		cmocka_unit_test(fragmented_esp),
 		cmocka_unit_test(unfinished_fragments_counted),
 		cmocka_unit_test(is_esp_table),

@@ -297,7 +297,8 @@ struct v6_want {
 
 #define FAILS(rc) { rc, 0, 0, 0, false, false, 0, 0, 0, 0 }
 #define WHOLE(proto, hl, po) { 0, proto, hl, po, false, false, 0, 0, 0, 0 }
-#define FRAGMENT(proto, hl, po, mf, off, id, fho, pno) { 0, proto, hl, po, true, mf, off, id, fho, pno }
+#define FRAGMENT(proto, hl, po, mf, off, id, fho, pno) \
+	{ 0, proto, hl, po, true, mf, off, id, fho, pno }
 
 struct v6_row {
 	uint8_t n_ext;
@@ -423,9 +424,9 @@ static void run_v6_rows(const struct v6_row *rows, size_t n)
 			continue;
 		if (info.version != 6 || info.proto != w->proto || info.hdr_len != w->hdr_len ||
 		    info.proto_off != w->proto_off)
-			fail_msg("row %zu: version %u proto %u hdr_len %u proto_off %u, want %u %u %u",
-				 i, info.version, info.proto, info.hdr_len, info.proto_off, w->proto,
-				 w->hdr_len, w->proto_off);
+			fail_msg("row %zu: version %u proto %u hdr_len %u proto_off %u, "
+				 "want %u %u %u", i, info.version, info.proto, info.hdr_len,
+				 info.proto_off, w->proto, w->hdr_len, w->proto_off);
 		if (info.total_len != 40u + (buf[4] << 8 | buf[5]))
 			fail_msg("row %zu: total_len %u", i, info.total_len);
 		if (info.is_fragment != w->is_frag || info.more_fragments != w->mf ||
@@ -548,8 +549,8 @@ static void flow_table(void **state)
 			fail_msg("row %zu: proto %u ports %u/%u dscp %u, want %u %u/%u 10", i,
 				 flow.proto, flow.sport, flow.dport, flow.dscp, f->proto, f->sport,
 				 f->dport);
-		if (!ipk_addr_equal(&flow.src, &info.src) || !ipk_addr_equal(&flow.dst, &info.dst) ||
-		    flow.src.family != f->family)
+		if (!ipk_addr_equal(&flow.src, &info.src) ||
+		    !ipk_addr_equal(&flow.dst, &info.dst) || flow.src.family != f->family)
 			fail_msg("row %zu: addresses", i);
 	}
 }
@@ -625,8 +626,8 @@ static void build_parses_back(void **state)
 			ipk_ipv6_build(buf, &s, &d, rows[i].proto, (uint16_t)(rows[i].len - 40),
 				       rows[i].tos, rows[i].ttl);
 		else
-			ipk_ipv4_build(buf, &s, &d, rows[i].proto, (uint16_t)rows[i].len, rows[i].tos,
-				       rows[i].ttl, rows[i].df, rows[i].id);
+			ipk_ipv4_build(buf, &s, &d, rows[i].proto, (uint16_t)rows[i].len,
+				       rows[i].tos, rows[i].ttl, rows[i].df, rows[i].id);
 		rc = ipk_ip_parse(buf, rows[i].len, &info);
 		if (rc)
 			fail_msg("row %zu: rc %d", i, rc);
@@ -636,7 +637,8 @@ static void build_parses_back(void **state)
 		    !ipk_addr_equal(&info.src, &s) || !ipk_addr_equal(&info.dst, &d))
 			fail_msg("row %zu: fields differ", i);
 		if (ipk_ip_get_tos(buf) != rows[i].tos || buf[v6 ? 7 : 8] != rows[i].ttl)
-			fail_msg("row %zu: tos %#x ttl %u", i, ipk_ip_get_tos(buf), buf[v6 ? 7 : 8]);
+			fail_msg("row %zu: tos %#x ttl %u", i, ipk_ip_get_tos(buf),
+				 buf[v6 ? 7 : 8]);
 		if (!v6 && (info.frag_id != rows[i].id || ((buf[6] & 0x40) != 0) != rows[i].df ||
 			    ref_csum(buf, 20) != 0))
 			fail_msg("row %zu: id %#x df %d", i, info.frag_id, buf[6] & 0x40);

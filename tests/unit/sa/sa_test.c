@@ -57,83 +57,177 @@ static void params_defaults(void **state)
 	assert_int_equal(p.soft.seconds, 0);
 }
 
-static void m_none(struct ipk_sa_params *p) { }
-static void m_no_name(struct ipk_sa_params *p) { p->name[0] = '\0'; }
-static void m_spi0(struct ipk_sa_params *p) { p->spi = 0; }
-static void m_spi255(struct ipk_sa_params *p) { p->spi = 255; }
-static void m_spi256(struct ipk_sa_params *p) { p->spi = 256; }
-static void m_spimax(struct ipk_sa_params *p) { p->spi = 0xffffffff; }
-static void m_no_alg(struct ipk_sa_params *p) { p->alg = NULL; }
-static void m_no_src(struct ipk_sa_params *p) { p->src.family = 0; }
-static void m_no_dst(struct ipk_sa_params *p) { p->dst.family = 0; }
-static void m_mixed(struct ipk_sa_params *p) { ipk_addr_parse("2001:db8::2", &p->dst); }
+static void m_none(struct ipk_sa_params *p)
+{
+}
+
+static void m_no_name(struct ipk_sa_params *p)
+{
+	p->name[0] = '\0';
+}
+
+static void m_spi0(struct ipk_sa_params *p)
+{
+	p->spi = 0;
+}
+
+static void m_spi255(struct ipk_sa_params *p)
+{
+	p->spi = 255;
+}
+
+static void m_spi256(struct ipk_sa_params *p)
+{
+	p->spi = 256;
+}
+
+static void m_spimax(struct ipk_sa_params *p)
+{
+	p->spi = 0xffffffff;
+}
+
+static void m_no_alg(struct ipk_sa_params *p)
+{
+	p->alg = NULL;
+}
+
+static void m_no_src(struct ipk_sa_params *p)
+{
+	p->src.family = 0;
+}
+
+static void m_no_dst(struct ipk_sa_params *p)
+{
+	p->dst.family = 0;
+}
+
+static void m_mixed(struct ipk_sa_params *p)
+{
+	ipk_addr_parse("2001:db8::2", &p->dst);
+}
+
 static void m_v6(struct ipk_sa_params *p)
 {
 	ipk_addr_parse("2001:db8::1", &p->src);
 	ipk_addr_parse("2001:db8::2", &p->dst);
 }
+
 static void m_fam5_udp(struct ipk_sa_params *p)
 {
 	p->src.family = p->dst.family = 5;
 	p->encap_udp = true;
 }
-static void m_in_w31(struct ipk_sa_params *p) { p->dir = IPK_DIR_IN; p->replay_window = 31; }
-static void m_in_w32(struct ipk_sa_params *p) { p->dir = IPK_DIR_IN; p->replay_window = 32; }
-static void m_in_w64k(struct ipk_sa_params *p) { p->dir = IPK_DIR_IN; p->replay_window = 65536; }
+
+static void m_in_w31(struct ipk_sa_params *p)
+{
+	p->dir = IPK_DIR_IN;
+	p->replay_window = 31;
+}
+
+static void m_in_w32(struct ipk_sa_params *p)
+{
+	p->dir = IPK_DIR_IN;
+	p->replay_window = 32;
+}
+
+static void m_in_w64k(struct ipk_sa_params *p)
+{
+	p->dir = IPK_DIR_IN;
+	p->replay_window = 65536;
+}
+
 static void m_in_w64k1(struct ipk_sa_params *p)
 {
 	p->dir = IPK_DIR_IN;
 	p->replay_window = 65537;
 }
-static void m_in_w0(struct ipk_sa_params *p) { p->dir = IPK_DIR_IN; p->replay_window = 0; }
-static void m_out_w31(struct ipk_sa_params *p) { p->replay_window = 31; }
-static void m_seq32(struct ipk_sa_params *p) { p->seq_start = 0x100000000ull; }
-static void m_seq32m1(struct ipk_sa_params *p) { p->seq_start = 0xffffffffull; }
+
+static void m_in_w0(struct ipk_sa_params *p)
+{
+	p->dir = IPK_DIR_IN;
+	p->replay_window = 0;
+}
+
+static void m_out_w31(struct ipk_sa_params *p)
+{
+	p->replay_window = 31;
+}
+
+static void m_seq32(struct ipk_sa_params *p)
+{
+	p->seq_start = 0x100000000ull;
+}
+
+static void m_seq32m1(struct ipk_sa_params *p)
+{
+	p->seq_start = 0xffffffffull;
+}
+
 static void m_seq32_esn(struct ipk_sa_params *p)
 {
 	p->seq_start = 0x100000000ull;
 	p->esn = true;
 }
+
 static void m_gcm_short(struct ipk_sa_params *p)
 {
 	p->alg = ipk_alg_find("aes128gcm16");
 	p->enc_key_len = 16;
 	p->auth_key_len = 0;
 }
+
 static void m_gcm_ok(struct ipk_sa_params *p)
 {
 	p->alg = ipk_alg_find("aes128gcm16");
 	p->enc_key_len = 20;
 	p->auth_key_len = 0;
 }
+
 static void m_gcm_auth(struct ipk_sa_params *p)
 {
 	p->alg = ipk_alg_find("aes128gcm16");
 	p->enc_key_len = 20;
 }
-static void m_auth20(struct ipk_sa_params *p) { p->auth_key_len = 20; }
-static void m_null_enc(struct ipk_sa_params *p) { p->enc_key_len = 16; }
-static void m_cbc_nokey(struct ipk_sa_params *p) { p->alg = ipk_alg_find("aes128-sha256"); }
+
+static void m_auth20(struct ipk_sa_params *p)
+{
+	p->auth_key_len = 20;
+}
+
+static void m_null_enc(struct ipk_sa_params *p)
+{
+	p->enc_key_len = 16;
+}
+
+static void m_cbc_nokey(struct ipk_sa_params *p)
+{
+	p->alg = ipk_alg_find("aes128-sha256");
+}
+
 static void m_soft_bytes(struct ipk_sa_params *p)
 {
 	p->soft.bytes = 2000;
 	p->hard.bytes = 1000;
 }
+
 static void m_soft_pkts(struct ipk_sa_params *p)
 {
 	p->soft.packets = 11;
 	p->hard.packets = 10;
 }
+
 static void m_soft_secs(struct ipk_sa_params *p)
 {
 	p->soft.seconds = 61;
 	p->hard.seconds = 60;
 }
+
 static void m_soft_only(struct ipk_sa_params *p)
 {
 	p->soft.bytes = 5000; /* no hard limit: nothing to compare with */
 	p->soft.seconds = 1;
 }
+
 static void m_soft_eq(struct ipk_sa_params *p)
 {
 	p->soft.packets = p->hard.packets = 10;
@@ -169,16 +263,19 @@ static void params_check_table(void **state)
 		/* 19 */ { m_seq32m1, 0, "" },
 		/* 20 */ { m_seq32_esn, 0, "" },
 		/* 21 */ { m_gcm_short, -EINVAL,
-			   "sa t: aes128gcm16 needs a 20-byte key (key || 4-byte salt), got 16 bytes" },
+			   "sa t: aes128gcm16 needs a 20-byte key (key || 4-byte salt), "
+			   "got 16 bytes" },
 		/* 22 */ { m_gcm_ok, 0, "" },
 		/* 23 */ { m_gcm_auth, -EINVAL,
 			   "sa t: aes128gcm16 needs a 0-byte auth key, got 32 bytes" },
 		/* 24 */ { m_auth20, -EINVAL,
 			   "sa t: null-sha256 needs a 32-byte auth key, got 20 bytes" },
-		/* 25 */ { m_null_enc, -EINVAL, "sa t: null-sha256 needs a 0-byte key, got 16 bytes" },
+		/* 25 */ { m_null_enc, -EINVAL,
+			   "sa t: null-sha256 needs a 0-byte key, got 16 bytes" },
 		/* 26 */ { m_cbc_nokey, -EINVAL,
 			   "sa t: aes128-sha256 needs a 16-byte key, got 0 bytes" },
-		/* 27 */ { m_soft_bytes, -EINVAL, "sa t: soft lifetime bytes 2000 above hard 1000" },
+		/* 27 */ { m_soft_bytes, -EINVAL,
+			   "sa t: soft lifetime bytes 2000 above hard 1000" },
 		/* 28 */ { m_soft_pkts, -EINVAL, "sa t: soft lifetime packets 11 above hard 10" },
 		/* 29 */ { m_soft_secs, -EINVAL, "sa t: soft lifetime seconds 61 above hard 60" },
 		/* 30 */ { m_soft_only, 0, "" },

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include "engine/lookup.h"
+
+#include "proto/esp.h"
+#include "sa/sad.h"
+
+int ipk_lookup_parse_flow(struct ipk_pkt *pkt, struct ipk_ip_info *info, struct ipk_flow *flow)
+{
+	int rc = ipk_ip_parse(ipk_pkt_data(pkt), pkt->len, info);
+
+	if (rc)
+		return rc;
+	ipk_pkt_trim(pkt, info->total_len);
+	ipk_ip_flow(ipk_pkt_data(pkt), pkt->len, info, flow);
+	return 0;
+}
+
+int ipk_lookup_out(const struct ipk_spd *spd, struct ipk_pkt *pkt, struct ipk_policy **pol)
+{
+	struct ipk_ip_info info;
+	struct ipk_flow flow;
+	int rc;
+
+	*pol = NULL;
+	rc = ipk_lookup_parse_flow(pkt, &info, &flow);
+	if (rc)
+		return rc;
+	*pol = ipk_spd_lookup(spd, IPK_DIR_OUT, &flow);
+	if (!*pol)
+		return IPK_DROP_NO_POLICY;
+	if ((*pol)->params.action == IPK_ACTION_DISCARD)
+		return IPK_DROP_POLICY_DISCARD;
+	return 0;
+}
+
+int ipk_lookup_bundle_sa(const struct ipk_policy *pol, uint32_t pos, struct ipk_sa **sa)
+{
+	*sa = pos < pol->params.n_sa ? pol->sa[pos] : NULL;
+	if (!*sa || atomic_load_explicit(&(*sa)->rt.dead, memory_order_acquire))
+		return IPK_DROP_NO_SA;
+	return 0;
+}
+
+bool ipk_lookup_is_esp(uint16_t natt_port, struct ipk_pkt *pkt)
+{
+	struct ipk_ip_info info;
+	uint32_t off, spi;
+	int rc;
+
+	if (ipk_ip_parse(ipk_pkt_data(pkt), pkt->len, &info))
+		return false;
+	if (info.proto == IPK_PROTO_ESP)
+		return true;
+	if (info.proto != IPK_PROTO_UDP || info.is_fragment)
+		return info.is_fragment && info.proto == IPK_PROTO_UDP;
+	rc = ipk_esp_locate(ipk_pkt_data(pkt), pkt->len, &info, natt_port, &off, &spi);
+	return rc != IPK_DROP_NOT_ESP && rc != IPK_DROP_TRUNCATED_IP;
+}
+
+int ipk_lookup_in_sa(const struct ipk_sad *sad, uint16_t natt_port, struct ipk_pkt *pkt,
+		     const struct ipk_ip_info *info, struct ipk_sa **sa, uint32_t *esp_off)
+{
+	uint32_t spi;
+	int rc;
+
+	rc = ipk_esp_locate(ipk_pkt_data(pkt), pkt->len, info, natt_port, esp_off, &spi);
+	if (rc)
+		return rc;
+	*sa = ipk_sad_lookup_in(sad, spi, &info->dst);
+	return *sa ? 0 : IPK_DROP_UNKNOWN_SPI;
+}
+
+int ipk_lookup_in_plain(const struct ipk_spd *spd, struct ipk_pkt *pkt)
+{
+	struct ipk_ip_info info;
+	struct ipk_flow flow;
+	struct ipk_policy *pol;
+	int rc = ipk_lookup_parse_flow(pkt, &info, &flow);
+
+	if (rc)
+		return rc;
+	pol = ipk_spd_lookup(spd, IPK_DIR_IN, &flow);
+	if (!pol)
+		return IPK_DROP_NO_POLICY;
+	if (pol->params.action == IPK_ACTION_DISCARD)
+		return IPK_DROP_POLICY_DISCARD;
+	if (pol->params.action == IPK_ACTION_PROTECT)
+		return IPK_DROP_NOT_PROTECTED;
+	return 0;
+}
+
+bool ipk_lookup_policy_allows(const struct ipk_policy *pol, struct ipk_sa *const *used,
+			      uint32_t n)
+{
+	if (!pol || pol->params.action != IPK_ACTION_PROTECT)
+		return false;
+	for (uint32_t u = 0; u < n; u++) {
+		bool found = false;
+
+		for (uint32_t i = 0; i < pol->params.n_sa; i++)
+			found |= pol->sa[i] == used[u];
+		if (!found)
+			return false;
+	}
+	return true;
+}
