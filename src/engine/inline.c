@@ -160,11 +160,16 @@ static enum ipk_inline_result inbound_inner(struct ipk_inline *ctx, struct ipk_p
 		rc = ipk_lookup_parse_flow(pkt, &info, &flow);
 		if (rc)
 			return drop(ctx, pkt, IPK_DROP_INNER_MISMATCH, why);
-		if (!ipk_inline_is_esp(ctx, pkt) || n_used == IPK_BUNDLE_MAX)
+		uint32_t esp_off;
+		struct ipk_sa *sa;
+
+		/* Only ESP for one of our inbound SAs is another layer of a bundle; anything
+		 * else (a host's own UDP 4500 traffic, someone else's ESP) is payload. */
+		if (n_used == IPK_BUNDLE_MAX ||
+		    ipk_lookup_in_sa(ctx->sad, ctx->natt_port, pkt, &info, &sa, &esp_off))
 			break;
-		rc = decap_one(ctx, pkt, &info, &used[n_used]);
-		if (rc == IPK_DROP_UNKNOWN_SPI)
-			break; /* ESP of someone else's, carried inside our tunnel */
+		used[n_used] = sa;
+		rc = ipk_esp_decap(sa, pkt, esp_off, ctx->worker);
 		if (rc)
 			return drop(ctx, pkt, (enum ipk_drop_reason)rc, why);
 		n_used++;

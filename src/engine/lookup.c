@@ -36,8 +36,11 @@ int ipk_lookup_out(const struct ipk_spd *spd, struct ipk_pkt *pkt, struct ipk_po
 int ipk_lookup_bundle_sa(const struct ipk_policy *pol, uint32_t pos, struct ipk_sa **sa)
 {
 	*sa = pos < pol->params.n_sa ? pol->sa[pos] : NULL;
-	if (!*sa || atomic_load_explicit(&(*sa)->rt.dead, memory_order_acquire))
+	if (!*sa)
 		return IPK_DROP_NO_SA;
+	/* Installed but past its hard lifetime (or being deleted): say so. */
+	if (atomic_load_explicit(&(*sa)->rt.dead, memory_order_acquire))
+		return IPK_DROP_SA_EXPIRED;
 	return 0;
 }
 
@@ -92,15 +95,13 @@ int ipk_lookup_in_plain(const struct ipk_spd *spd, struct ipk_pkt *pkt)
 bool ipk_lookup_policy_allows(const struct ipk_policy *pol, struct ipk_sa *const *used,
 			      uint32_t n)
 {
-	if (!pol || pol->params.action != IPK_ACTION_PROTECT)
+	/* Every SA of the bundle must have been removed, outermost first, and no other
+	 * (RFC 4301 §5.2): holding the outer key alone must not get a packet past the
+	 * inner SA. Outbound applied sa[0] innermost, so inbound removed sa[n-1] first. */
+	if (!pol || pol->params.action != IPK_ACTION_PROTECT || n != pol->params.n_sa)
 		return false;
-	for (uint32_t u = 0; u < n; u++) {
-		bool found = false;
-
-		for (uint32_t i = 0; i < pol->params.n_sa; i++)
-			found |= pol->sa[i] == used[u];
-		if (!found)
+	for (uint32_t u = 0; u < n; u++)
+		if (used[u] != pol->sa[n - 1 - u])
 			return false;
-	}
 	return true;
 }

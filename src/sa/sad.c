@@ -1,8 +1,17 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * SAD: two chained hash tables (inbound SAs by SPI, every SA by name) that double when
- * their load passes 1, so a lookup visits one short chain whatever the number of SAs,
- * plus an array in insertion order for listing.
+ * SAD: inbound SAs by (SPI, destination) in an open-addressing table of 16-byte slots,
+ * every SA by name in a chained table (control plane), plus an array in insertion order
+ * for listing.
+ *
+ * The SPI table is what the packet path reads, so it is laid out for the cache: a slot
+ * holds the SPI, a 32-bit tag of the destination and the SA pointer, four slots to a
+ * cache line. Linear probing from the high bits of a 64-bit multiplicative hash of the
+ * SPI, load kept at or below 1/2, so a lookup reads one line of the table (rarely two)
+ * and then the SA only when SPI and tag both match. For an IPv4 destination the tag is
+ * the address itself, so the SA's parameters are not read at all: only its runtime line,
+ * for `dead`. Deletion shifts the following slots back (no tombstones), so probe
+ * sequences stay as short as the load allows however many SAs come and go.
  */
 #include "sa/sad.h"
 
@@ -10,10 +19,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SPI_SLOTS_MIN 64u  /* one kilobyte; doubles while more than half full */
+#define NAME_BUCKETS_MIN 64u
+#define SLOT_NOT_V4 ((uintptr_t)1) /* in spi_slot.ref: the tag is a hash, compare in full */
+
+/* One inbound SA in the SPI table; ref == 0 marks a free slot. */
+struct spi_slot {
+	uint32_t spi;
+	uint32_t tag;   /* IPv4: the destination address; otherwise a hash of it */
+	uintptr_t ref;  /* the SA, | SLOT_NOT_V4 when its destination is not IPv4 */
+};
+
+_Static_assert(sizeof(struct spi_slot) == 16, "four slots to a cache line");
+_Static_assert(_Alignof(struct ipk_sa) > SLOT_NOT_V4, "SA pointers leave bit 0 free");
+
 struct ipk_sad {
-	struct ipk_sa **by_spi;   /* inbound SAs, chained through hash_next */
+	struct spi_slot *slots;   /* inbound SAs; power-of-two size, at most half full */
+	uint32_t slot_mask;
+	uint32_t slot_shift;      /* 64 - log2(slots): the hash bits that pick a slot */
+	uint32_t n_in;            /* inbound SAs, i.e. used slots */
 	struct ipk_sa **by_name;  /* all SAs, chained through name_next */
-	uint32_t n_buckets;       /* power of two, same for both tables */
+	uint32_t n_buckets;       /* power of two */
 	struct ipk_sa **order;    /* insertion order */
 	uint32_t count;
 	uint32_t order_cap;
@@ -22,10 +48,19 @@ struct ipk_sad {
 	void *event_arg;
 };
 
-static uint32_t hash_spi(uint32_t spi)
+/* The destination as the table keys it. */
+struct spi_key {
+	uint32_t spi;
+	uint32_t tag;
+	uintptr_t not_v4;
+};
+
+/* Fibonacci hashing: the top bits of the 64-bit product depend on every bit of the SPI,
+ * so sequential SPIs spread over the table and SPIs differing only in their top byte do
+ * not collide. */
+static uint32_t spi_home(const struct ipk_sad *sad, uint32_t spi)
 {
-	/* Fibonacci hashing: SPIs are often sequential, this spreads them. */
-	return (uint32_t)((spi * 2654435769u) >> 7);
+	return (uint32_t)(((uint64_t)spi * 0x9e3779b97f4a7c15ull) >> sad->slot_shift);
 }
 
 static uint32_t hash_name(const char *name)
@@ -37,17 +72,135 @@ static uint32_t hash_name(const char *name)
 	return h;
 }
 
+/* Folds an address that is not IPv4 into 32 bits. Any 32 bits would do, since a
+ * matching tag is only a hint (the SA's dst is then compared); mixing all 128 keeps SAs
+ * towards one /64 from sharing a tag. */
+static uint32_t addr_tag(const struct ipk_addr *dst)
+{
+	uint64_t w[2];
+
+	memcpy(w, dst->bytes, sizeof(w));
+	w[0] = (w[0] ^ dst->family) * 0x9e3779b97f4a7c15ull;
+	w[1] = (w[1] ^ w[0]) * 0xc2b2ae3d27d4eb4full;
+	return (uint32_t)(w[1] >> 32);
+}
+
+static struct spi_key make_key(uint32_t spi, const struct ipk_addr *dst)
+{
+	struct spi_key k = { spi, 0, 0 };
+
+	if (dst->family == 4) {
+		memcpy(&k.tag, dst->bytes, sizeof(k.tag));
+		return k;
+	}
+	k.tag = addr_tag(dst);
+	k.not_v4 = SLOT_NOT_V4;
+	return k;
+}
+
+static struct ipk_sa *slot_sa(const struct spi_slot *s)
+{
+	return (struct ipk_sa *)(s->ref & ~SLOT_NOT_V4);
+}
+
+static bool slot_matches(const struct spi_slot *s, const struct spi_key *k,
+			 const struct ipk_addr *dst)
+{
+	const struct ipk_addr *sa_dst;
+
+	if (s->spi != k->spi || s->tag != k->tag || (s->ref & SLOT_NOT_V4) != k->not_v4)
+		return false;
+	if (!k->not_v4)
+		return true; /* the tag is the whole IPv4 address */
+	sa_dst = &slot_sa(s)->params.dst;
+	return sa_dst->family == dst->family &&
+	       memcmp(sa_dst->bytes, dst->bytes, ipk_addr_len(dst->family)) == 0;
+}
+
+/* Places @slot in the first free slot from its home; the table has one (load <= 1/2). */
+static void slot_place(struct ipk_sad *sad, const struct spi_slot *slot)
+{
+	uint32_t i = spi_home(sad, slot->spi);
+
+	while (sad->slots[i].ref)
+		i = (i + 1) & sad->slot_mask;
+	sad->slots[i] = *slot;
+}
+
+static void slot_insert(struct ipk_sad *sad, struct ipk_sa *sa)
+{
+	struct spi_key k = make_key(sa->params.spi, &sa->params.dst);
+	struct spi_slot slot = { k.spi, k.tag, (uintptr_t)sa | k.not_v4 };
+
+	slot_place(sad, &slot);
+	sad->n_in++;
+}
+
+static struct spi_slot *slots_alloc(uint32_t n)
+{
+	/* Cache-line aligned so that no slot straddles two lines. */
+	struct spi_slot *slots = aligned_alloc(IPK_CACHELINE, n * sizeof(*slots));
+
+	if (slots)
+		memset(slots, 0, n * sizeof(*slots));
+	return slots;
+}
+
+/* Makes room for one more inbound SA: doubles and rehashes past half full. */
+static int reserve_slot(struct ipk_sad *sad)
+{
+	uint32_t n = (sad->slot_mask + 1) * 2;
+	struct spi_slot *old = sad->slots, *slots;
+
+	if (sad->n_in + 1 <= (sad->slot_mask + 1) / 2)
+		return 0;
+	slots = slots_alloc(n);
+	if (!slots)
+		return -ENOMEM;
+	sad->slots = slots;
+	sad->slot_mask = n - 1;
+	sad->slot_shift--;
+	for (uint32_t i = 0; i < n / 2; i++)
+		if (old[i].ref)
+			slot_place(sad, &old[i]);
+	free(old);
+	return 0;
+}
+
+/* Frees slot @i by moving back each following entry of the run that may sit there (its
+ * home is not in the cyclic range (i, j]), so no lookup ever stops short of its SA. */
+static void slot_remove(struct ipk_sad *sad, uint32_t i)
+{
+	struct spi_slot *slots = sad->slots;
+	uint32_t mask = sad->slot_mask, j = i, home;
+
+	for (;;) {
+		j = (j + 1) & mask;
+		if (!slots[j].ref)
+			break;
+		home = spi_home(sad, slots[j].spi);
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			slots[i] = slots[j];
+			i = j;
+		}
+	}
+	memset(&slots[i], 0, sizeof(slots[i]));
+	sad->n_in--;
+}
+
 int ipk_sad_create(struct ipk_sad **out, uint32_t n_workers)
 {
 	struct ipk_sad *sad = calloc(1, sizeof(*sad));
 
 	if (!sad)
 		return -ENOMEM;
-	sad->n_buckets = 64;
-	sad->by_spi = calloc(sad->n_buckets, sizeof(*sad->by_spi));
+	sad->slots = slots_alloc(SPI_SLOTS_MIN);
+	sad->slot_mask = SPI_SLOTS_MIN - 1;
+	sad->slot_shift = 64 - (uint32_t)__builtin_ctz(SPI_SLOTS_MIN);
+	sad->n_buckets = NAME_BUCKETS_MIN;
 	sad->by_name = calloc(sad->n_buckets, sizeof(*sad->by_name));
 	sad->n_workers = n_workers ? n_workers : 1;
-	if (!sad->by_spi || !sad->by_name) {
+	if (!sad->slots || !sad->by_name) {
 		ipk_sad_destroy(sad);
 		return -ENOMEM;
 	}
@@ -64,42 +217,33 @@ void ipk_sad_destroy(struct ipk_sad *sad)
 		ipk_sa_put(sad->order[i]);
 	}
 	free(sad->order);
-	free(sad->by_spi);
+	free(sad->slots);
 	free(sad->by_name);
 	free(sad);
 }
 
-static void link_sa(struct ipk_sa **by_spi, struct ipk_sa **by_name, uint32_t mask,
-		    struct ipk_sa *sa)
+static void link_name(struct ipk_sa **by_name, uint32_t mask, struct ipk_sa *sa)
 {
 	uint32_t n = hash_name(sa->params.name) & mask;
 
 	sa->name_next = by_name[n];
 	by_name[n] = sa;
-	if (sa->params.dir == IPK_DIR_IN) {
-		uint32_t s = hash_spi(sa->params.spi) & mask;
-
-		sa->hash_next = by_spi[s];
-		by_spi[s] = sa;
-	}
 }
 
-static int grow(struct ipk_sad *sad)
+/* Makes room for one more SA in the name table: doubles past one SA per bucket. */
+static int reserve_name(struct ipk_sad *sad)
 {
 	uint32_t n = sad->n_buckets * 2;
-	struct ipk_sa **by_spi = calloc(n, sizeof(*by_spi));
-	struct ipk_sa **by_name = calloc(n, sizeof(*by_name));
+	struct ipk_sa **by_name;
 
-	if (!by_spi || !by_name) {
-		free(by_spi);
-		free(by_name);
+	if (sad->count < sad->n_buckets)
+		return 0;
+	by_name = calloc(n, sizeof(*by_name));
+	if (!by_name)
 		return -ENOMEM;
-	}
 	for (uint32_t i = 0; i < sad->count; i++)
-		link_sa(by_spi, by_name, n - 1, sad->order[i]);
-	free(sad->by_spi);
+		link_name(by_name, n - 1, sad->order[i]);
 	free(sad->by_name);
-	sad->by_spi = by_spi;
 	sad->by_name = by_name;
 	sad->n_buckets = n;
 	return 0;
@@ -121,15 +265,25 @@ static int reserve_order(struct ipk_sad *sad)
 	return 0;
 }
 
-/* The inbound SA with this SPI whose destination is @dst (any destination if @dst is NULL). */
+/* The inbound SA with this SPI whose destination is @dst (any destination if @dst is NULL),
+ * dead or alive. */
 static struct ipk_sa *find_spi(const struct ipk_sad *sad, uint32_t spi,
 			       const struct ipk_addr *dst)
 {
-	struct ipk_sa *sa = sad->by_spi[hash_spi(spi) & (sad->n_buckets - 1)];
+	const struct spi_slot *s;
+	struct spi_key k;
+	uint32_t i = spi_home(sad, spi);
 
-	for (; sa; sa = sa->hash_next)
-		if (sa->params.spi == spi && (!dst || ipk_addr_equal(&sa->params.dst, dst)))
-			return sa;
+	if (!dst) {
+		for (; (s = &sad->slots[i])->ref; i = (i + 1) & sad->slot_mask)
+			if (s->spi == spi)
+				return slot_sa(s);
+		return NULL;
+	}
+	k = make_key(spi, dst);
+	for (; (s = &sad->slots[i])->ref; i = (i + 1) & sad->slot_mask)
+		if (slot_matches(s, &k, dst))
+			return slot_sa(s);
 	return NULL;
 }
 
@@ -156,23 +310,41 @@ int ipk_sad_add(struct ipk_sad *sad, const struct ipk_sa_params *p, struct ipk_e
 	rc = ipk_sad_check_add(sad, p, err);
 	if (rc)
 		return rc;
-	if (reserve_order(sad) || (sad->count >= sad->n_buckets && grow(sad)))
+	/* Every allocation before the SA exists, so a failure changes nothing. */
+	if (reserve_order(sad) || reserve_name(sad) ||
+	    (p->dir == IPK_DIR_IN && reserve_slot(sad)))
 		return ipk_err_set(err, -ENOMEM, "sa %s: out of memory", p->name);
 	rc = ipk_sa_create(&sa, p, sad->n_workers, err);
 	if (rc)
 		return rc;
 	sa->event = sad->event;
 	sa->event_arg = sad->event_arg;
-	link_sa(sad->by_spi, sad->by_name, sad->n_buckets - 1, sa);
+	link_name(sad->by_name, sad->n_buckets - 1, sa);
+	if (p->dir == IPK_DIR_IN)
+		slot_insert(sad, sa);
 	sad->order[sad->count++] = sa;
 	return 0;
 }
 
-static void unlink_chain(struct ipk_sa **head, struct ipk_sa *sa, bool by_name)
+static void unlink_name(struct ipk_sad *sad, struct ipk_sa *sa)
 {
-	for (struct ipk_sa **pp = head; *pp; pp = by_name ? &(*pp)->name_next : &(*pp)->hash_next) {
+	struct ipk_sa **pp = &sad->by_name[hash_name(sa->params.name) & (sad->n_buckets - 1)];
+
+	for (; *pp; pp = &(*pp)->name_next) {
 		if (*pp == sa) {
-			*pp = by_name ? sa->name_next : sa->hash_next;
+			*pp = sa->name_next;
+			return;
+		}
+	}
+}
+
+static void unlink_spi(struct ipk_sad *sad, struct ipk_sa *sa)
+{
+	uint32_t i = spi_home(sad, sa->params.spi);
+
+	for (; sad->slots[i].ref; i = (i + 1) & sad->slot_mask) {
+		if (slot_sa(&sad->slots[i]) == sa) {
+			slot_remove(sad, i);
 			return;
 		}
 	}
@@ -181,13 +353,13 @@ static void unlink_chain(struct ipk_sa **head, struct ipk_sa *sa, bool by_name)
 int ipk_sad_del(struct ipk_sad *sad, const char *name, struct ipk_err *err)
 {
 	struct ipk_sa *sa = ipk_sad_find(sad, name);
-	uint32_t mask = sad->n_buckets - 1, i;
+	uint32_t i;
 
 	if (!sa)
 		return ipk_err_set(err, -ENOENT, "sa %s: no such SA", name);
-	unlink_chain(&sad->by_name[hash_name(name) & mask], sa, true);
+	unlink_name(sad, sa);
 	if (sa->params.dir == IPK_DIR_IN)
-		unlink_chain(&sad->by_spi[hash_spi(sa->params.spi) & mask], sa, false);
+		unlink_spi(sad, sa);
 	for (i = 0; sad->order[i] != sa; i++)
 		;
 	memmove(&sad->order[i], &sad->order[i + 1], (sad->count - i - 1) * sizeof(sa));
@@ -202,6 +374,7 @@ struct ipk_sa *ipk_sad_lookup_in(const struct ipk_sad *sad, uint32_t spi,
 {
 	struct ipk_sa *sa = find_spi(sad, spi, dst);
 
+	/* Acquire pairs with the release store in ipk_sa_kill(). */
 	if (!sa || atomic_load_explicit(&sa->rt.dead, memory_order_acquire))
 		return NULL;
 	return sa;

@@ -14,9 +14,9 @@ inbound, SPI 0x2001) and both protect policies, then feeds one capture:
                  right, the outer header must carry the SA's addresses and the inner
                  DSCP/ECN (RFC 4301 §5.1.2.1, RFC 6040 §4.1), and re-encrypting the original
                  with scapy under the packet's IV must give the same ESP bytes.
-  negative       forged, replayed, too old, unknown-SPI, out-of-policy, ECN and truncated
-                 packets among good ones; each drop must be printed with its frame and
-                 reason and counted in the summary.
+  negative       forged, replayed, too old, unknown-SPI, out-of-policy, ECN, truncated,
+                 dummy and badly padded packets among good ones; each drop must be
+                 printed with its frame and reason and counted in the summary.
 
 Each case lists, per input frame, what must happen to it (an Expect). Everything is
 deterministic (keys, IVs, payloads), so `gen` and `check` build identical cases.
@@ -37,11 +37,15 @@ OUTER_TTL = 64  # ipseck's default outer TTL / hop limit (sa.h)
 
 class Expect:
     """What must become of one input frame.
-    kind: 'pass' (output equals @data), 'enc' (protected: @data is the plaintext, @seq
-    the sequence number), 'drop' (@reason), 'held' (a fragment: no output, no drop)."""
+    kind: 'pass' (output equals @data), 'enc' (protected: @data is the plaintext; the
+    sequence number is the case's start plus the packet's rank among the protected
+    ones), 'drop' (@reason), 'held' (a fragment: no output, no drop).
+    For plaintext fragments (@group: which datagram): no output is fine for all but the
+    last fragment (@optional), whose output may instead carry the reassembled @alt."""
 
-    def __init__(self, kind, data=None, seq=None, reason=None):
-        self.kind, self.data, self.seq, self.reason = kind, data, seq, reason
+    def __init__(self, kind, data=None, reason=None, optional=False, alt=None, group=None):
+        self.kind, self.data, self.reason = kind, data, reason
+        self.optional, self.alt, self.group = optional, alt, group
 
 
 class Case:
@@ -137,33 +141,34 @@ def enc_case(name, alg, mode="tunnel", outer=4, inner=4, count=20, drop_after=No
              packets=varied_packets, frag=False, **kw):
     c = Case(name, alg, mode, outer, inner, **kw)
     src, dst = c.endpoints("out")
-    plain = packets(src, dst, c.slug)[:count]
-    if frag:
-        plain = [f for p in plain for f in plaintext_fragments(p)]
-    for i, p in enumerate(plain):
-        seq = c.seq_start + i + 1
-        if drop_after is not None and seq > drop_after:
+    for i, p in enumerate(packets(src, dst, c.slug)[:count]):
+        if drop_after is not None and c.seq_start + i + 1 > drop_after:
             c.add(p, Expect("drop", reason="seq-exhausted"))
+        elif frag and len(p) > 576:
+            add_plaintext_fragments(c, p, i)
         else:
-            c.add(p, Expect("enc", bytes(p), seq))
+            c.add(p, Expect("enc", bytes(p)))
     return c
 
 
-def plaintext_fragments(p):
-    """What a LAN host sends for @p over a 576-byte path: fragments of 512 bytes of
-    payload (IPv4 with DF clear), in order. Small packets stay whole."""
-    if len(p) <= 576:
-        return [p]
+def add_plaintext_fragments(c, p, i):
+    """What a LAN host sends for @p over a 576-byte path: fragments, in order (IPv4 with
+    DF clear). ipseck may protect each (RFC 4301 §7) or reassemble first."""
     if p.version == 4:
         p = parse_ip(bytes(p))
         p.flags = 0
         del p.chksum
-        return [parse_ip(bytes(f)) for f in fragment(parse_ip(bytes(p)), fragsize=512)]
-    hdr = p.copy()
-    hdr.remove_payload()
-    del hdr.plen, hdr.nh
-    frags = fragment6(hdr / IPv6ExtHdrFragment(id=0x7000 + len(p)) / p.payload, 576)
-    return [parse_ip(bytes(f)) for f in frags]
+        p = parse_ip(bytes(p))
+        frags = fragment(p, fragsize=512)
+    else:
+        hdr = p.copy()
+        hdr.remove_payload()
+        del hdr.plen, hdr.nh
+        frags = fragment6(hdr / IPv6ExtHdrFragment(id=0x7000 + i) / p.payload, 576)
+    frags = [bytes(f) for f in frags]
+    for f in frags[:-1]:
+        c.add(f, Expect("enc", f, optional=True, group=i))
+    c.add(frags[-1], Expect("enc", frags[-1], alt=bytes(p), group=i))
 
 
 def with_tos(pkt, tos):
@@ -313,6 +318,9 @@ def all_cases():
                           frag=True))
     cases.append(dec_case("aes128-sha256 transport ipv4 fragmented scapy->ipseck",
                           "aes128-sha256", "transport", frag=True))
+    # Fragments of UDP-encapsulated ESP: only the first one shows port 4500.
+    cases.append(dec_case("%s tunnel ipv4 udp-encap fragmented scapy->ipseck" % g, g,
+                          natt=True, frag=True))
     # RFC 4301 §7: a tunnel-mode SA carries fragments; ipseck protects each fragment
     # of plaintext on its own (no reassembly on the outbound side).
     cases.append(enc_case("%s tunnel ipv4 fragmented plaintext ipseck->scapy" % g, g,
@@ -335,74 +343,86 @@ def inner_of(c, data):
     return c.a_to_b.decrypt(data)
 
 
-def outer_tos(data):
-    return data[1] if data[0] >> 4 == 4 else ((data[0] & 15) << 4 | data[1] >> 4)
+def check_natt(pkt, data):
+    """RFC 3948 §2.1 UDP header of a packet ipseck encapsulated."""
+    u, bad = pkt[UDP], []
+    if (u.sport, u.dport) != (4500, 4500):
+        bad.append("UDP ports %d->%d, expected 4500->4500" % (u.sport, u.dport))
+    if pkt.version == 4 and u.chksum != 0:
+        bad.append("UDP checksum 0x%04x over IPv4, RFC 3948 §2.1 says 0" % u.chksum)
+    if pkt.version == 6:
+        clone = parse_ip(data)
+        del clone[UDP].chksum
+        want = parse_ip(bytes(clone))[UDP].chksum
+        if u.chksum != want:
+            bad.append("UDP checksum 0x%04x over IPv6, expected 0x%04x" % (u.chksum, want))
+    return bad
 
 
-def check_enc_frame(c, e, data, ivs):
-    """Checks one packet ipseck protected. Returns a list of problems."""
+def check_outer(sa, pkt, data, orig):
+    """Tunnel mode: the outer header ipseck built around @orig."""
+    bad = []
+    if (pkt.src, pkt.dst) != (sa.src, sa.dst):
+        bad.append("outer %s->%s, expected the SA's %s->%s" % (pkt.src, pkt.dst, sa.src,
+                                                               sa.dst))
+    ttl = pkt.ttl if pkt.version == 4 else pkt.hlim
+    if ttl != OUTER_TTL:
+        bad.append("outer TTL %d, expected %d" % (ttl, OUTER_TTL))
+    if outer_tos(data) >> 2 != inner_tos(orig) >> 2:
+        bad.append("outer DSCP %d, inner %d (RFC 4301 §5.1.2.1: copy)" %
+                   (outer_tos(data) >> 2, inner_tos(orig) >> 2))
+    if outer_tos(data) & 3 != inner_tos(orig) & 3:
+        bad.append("outer ECN %d, inner %d (RFC 6040 §4.1 normal mode: copy)" %
+                   (outer_tos(data) & 3, inner_tos(orig) & 3))
+    # RFC 4301 §8.1: copying DF from the inner header is the option to support.
+    if pkt.version == 4 and orig.version == 4 and \
+            ("DF" in pkt.flags) != ("DF" in orig.flags):
+        bad.append("outer DF %s, inner DF %s" % ("DF" in pkt.flags, "DF" in orig.flags))
+    return bad
+
+
+def check_enc_frame(c, e, data, seq, ivs):
+    """Checks one packet ipseck protected with sequence number @seq. Returns the problems
+    and the plaintext it carries (None if it could not be recovered)."""
     sa = c.a_to_b
     off = esp_offset(data)
     if off is None:
-        return ["not ESP (protocol %d)" % (data[9] if data[0] >> 4 == 4 else data[6])]
-    bad = []
+        return ["not ESP (protocol %d)" % (data[9] if data[0] >> 4 == 4 else data[6])], None
     pkt = parse_ip(data)
     if sa.natt != (UDP in pkt):
-        return ["UDP encapsulation %s, expected %s" % (UDP in pkt, sa.natt)]
-    if sa.natt:
-        u = pkt[UDP]
-        if (u.sport, u.dport) != (4500, 4500):
-            bad.append("UDP ports %d->%d, expected 4500->4500" % (u.sport, u.dport))
-        if pkt.version == 4 and u.chksum != 0:
-            bad.append("UDP checksum 0x%04x over IPv4, RFC 3948 §2.1 says 0" % u.chksum)
-        if pkt.version == 6:
-            clone = parse_ip(data)
-            del clone[UDP].chksum
-            want = parse_ip(bytes(clone))[UDP].chksum
-            if u.chksum != want:
-                bad.append("UDP checksum 0x%04x over IPv6, expected 0x%04x" % (u.chksum, want))
+        return ["UDP encapsulation %s, expected %s" % (UDP in pkt, sa.natt)], None
+    bad = check_natt(pkt, data) if sa.natt else []
     spi, seq_lo = struct.unpack("!LL", data[off:off + 8])
     iv = data[off + 8:off + 8 + sa.iv_len]
     if spi != sa.spi:
         bad.append("SPI 0x%x, expected 0x%x" % (spi, sa.spi))
-    if seq_lo != e.seq & 0xffffffff:
-        bad.append("sequence number %d, expected %d" % (seq_lo, e.seq & 0xffffffff))
-    if sa.aead and iv != struct.pack("!Q", e.seq):
+    if seq_lo != seq & 0xffffffff:
+        bad.append("sequence number %d, expected %d" % (seq_lo, seq & 0xffffffff))
+    if sa.aead and iv != struct.pack("!Q", seq):
         bad.append("AEAD IV %s is not the 64-bit sequence number" % iv.hex())
     if iv and not sa.aead and iv in ivs:
         bad.append("CBC IV %s repeated" % iv.hex())
     ivs.add(iv)
-    orig = parse_ip(e.data)
-    if c.mode == "tunnel":
-        if (pkt.src, pkt.dst) != (sa.src, sa.dst):
-            bad.append("outer %s->%s, expected the SA's %s->%s" % (pkt.src, pkt.dst, sa.src,
-                                                                   sa.dst))
-        ttl = pkt.ttl if pkt.version == 4 else pkt.hlim
-        if ttl != OUTER_TTL:
-            bad.append("outer TTL %d, expected %d" % (ttl, OUTER_TTL))
-        if outer_tos(data) >> 2 != inner_tos(orig) >> 2:
-            bad.append("outer DSCP %d, inner %d (RFC 4301 §5.1.2.1: copy)" %
-                       (outer_tos(data) >> 2, inner_tos(orig) >> 2))
-        # RFC 4301 §8.1: copying DF from the inner header is the option to support.
-        if pkt.version == 4 and orig.version == 4 and \
-                ("DF" in pkt.flags) != ("DF" in orig.flags):
-            bad.append("outer DF %s, inner DF %s" % ("DF" in pkt.flags, "DF" in orig.flags))
-        if outer_tos(data) & 3 != inner_tos(orig) & 3:
-            bad.append("outer ECN %d, inner %d (RFC 6040 §4.1 normal mode: copy)" %
-                       (outer_tos(data) & 3, inner_tos(orig) & 3))
     try:
-        plain = sa.decrypt(data, e.seq >> 32)
+        plain = sa.decrypt(data, seq >> 32)
     except Exception as err:  # an ICV mismatch or an undecodable packet
-        return bad + ["scapy cannot decrypt: %s" % (str(err)[:100] or type(err).__name__)]
-    if plain != e.data:
-        bad.append("scapy decrypts to %s..., expected %s..." % (plain[:48].hex(),
-                                                              e.data[:48].hex()))
-        return bad
+        return bad + ["scapy cannot decrypt: %s" % (str(err)[:100] or type(err).__name__)], \
+            None
+    if plain not in (e.data, e.alt):
+        return bad + ["scapy decrypts to %s..., expected %s..." %
+                      (plain[:48].hex(), e.data[:48].hex())], plain
+    orig = parse_ip(plain)
+    if c.mode == "tunnel":
+        bad += check_outer(sa, pkt, data, orig)
     # Same key, plaintext and IV: scapy must produce exactly the same ESP bytes.
-    again = bytes(sa.encrypt(orig, e.seq, iv=iv or None))
+    again = bytes(sa.encrypt(orig, seq, iv=iv or None))
     if again[esp_offset(again):] != data[off:]:
         bad.append("ESP bytes differ from scapy's encryption with the same IV")
-    return bad
+    return bad, plain
+
+
+def outer_tos(data):
+    return data[1] if data[0] >> 4 == 4 else ((data[0] & 15) << 4 | data[1] >> 4)
 
 
 SUMMARY = re.compile(r"^frames (\d+)\s+written (\d+)\s+protected (\d+)\s+decrypted (\d+)\s+"
@@ -426,7 +446,9 @@ def parse_stdout(text):
     return drops, counters, summary
 
 
-def check_counts(c, drops, counters, summary):
+def check_counts(c, drops, counters, summary, got):
+    """The drop lines and the summary against the expectations and the frames that came
+    out (@got: their numbers)."""
     bad = []
     want_drops = {n: e.reason for n, e in enumerate(c.expect, 1) if e.kind == "drop"}
     if drops != want_drops:
@@ -438,10 +460,9 @@ def check_counts(c, drops, counters, summary):
         want_counters[r] = want_counters.get(r, 0) + 1
     if counters != want_counters:
         bad.append("summary drop counters %s, expected %s" % (counters, want_counters))
-    kinds = [e.kind for e in c.expect]
-    enc = kinds.count("enc")
-    out = enc + kinds.count("pass")
-    want = [len(c.frames), out, enc, out - enc, 0, kinds.count("drop")]
+    kinds = [c.expect[n - 1].kind for n in got if 1 <= n <= len(c.expect)]
+    want = [len(c.frames), len(got), kinds.count("enc"), kinds.count("pass"), 0,
+            len(want_drops)]
     if summary != want:
         bad.append("summary %s, expected frames/written/protected/decrypted/bypassed/"
                    "dropped %s" % (summary, want))
@@ -457,10 +478,13 @@ def check_output(c, linktype, frames):
     if linktype != LINKS[c.link][0]:
         bad.append("output link type %d, input's %d" % (linktype, LINKS[c.link][0]))
     got = [n for n, _, _ in frames]
-    want = [n for n, e in enumerate(c.expect, 1) if e.kind in ("pass", "enc")]
-    if got != want:
-        bad.append("output frames %s, expected %s" % (got, want))
-    ivs = set()
+    required = [n for n, e in enumerate(c.expect, 1)
+                if e.kind in ("pass", "enc") and not e.optional]
+    allowed = [n for n, e in enumerate(c.expect, 1) if e.kind in ("pass", "enc")]
+    if got != sorted(set(got)) or not set(required) <= set(got) <= set(allowed):
+        bad.append("output frames %s, expected %s" % (got, required))
+    ivs, plains = set(), {}
+    seq = c.seq_start
     for n, l2, data in frames:
         if not 1 <= n <= len(c.expect):
             continue
@@ -472,7 +496,29 @@ def check_output(c, linktype, frames):
             bad.append("frame %d: output %s... differs from the original %s..." %
                        (n, data[:48].hex(), e.data[:48].hex()))
         elif e.kind == "enc":
-            bad += ["frame %d: %s" % (n, p) for p in check_enc_frame(c, e, data, ivs)]
+            # Sequence numbers follow the order of protected packets (RFC 4303 §3.3.3).
+            seq += 1
+            problems, plains[n] = check_enc_frame(c, e, data, seq, ivs)
+            bad += ["frame %d: %s" % (n, p) for p in problems]
         if len(bad) > 6:
             return bad[:6] + ["..."]
+    return bad + check_fragment_groups(c, plains)
+
+
+def check_fragment_groups(c, plains):
+    """Fragments of one datagram must come out either each protected alone or, at the
+    last one, reassembled and protected whole; not a mix."""
+    bad = []
+    groups = {}
+    for n, e in enumerate(c.expect, 1):
+        if e.group is not None:
+            groups.setdefault(e.group, []).append(n)
+    for g, members in sorted(groups.items()):
+        last = c.expect[members[-1] - 1]
+        alone = all(plains.get(n) == c.expect[n - 1].data for n in members)
+        whole = plains.get(members[-1]) == last.alt and \
+            not any(n in plains for n in members[:-1])
+        if not (alone or whole):
+            bad.append("frames %s: neither each fragment protected nor the datagram" %
+                       members)
     return bad

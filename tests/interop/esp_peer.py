@@ -7,9 +7,9 @@ SecurityAssociation for it, the varied packet sets the tests send, and pcap read
 writing with one frame number per packet (the timestamp), so that ipseck's output frames
 can be matched to the input frames that caused them.
 
-scapy 2.5 adds the high half of an extended sequence number (RFC 4303 §2.2.1) to the AAD
-of AEAD algorithms only; for CBC + HMAC the ICV is computed here (HMAC over the ESP packet
-followed by the high 32 bits, RFC 4303 §3.3.2.1 and §3.4.3).
+scapy 2.5 adds the high half of an extended sequence number to the AAD of AEAD
+algorithms only; for CBC + HMAC the ICV is computed here: HMAC over the ESP packet
+followed by the high 32 bits, which enter the ICV but are not sent (RFC 4303 §2.2.1).
 """
 import hashlib
 import hmac

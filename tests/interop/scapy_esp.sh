@@ -26,7 +26,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=${1:?usage: scapy_esp.sh BUILD_DIR}
-ipseck=$(cd "$build" && pwd)/tools/ipseck
+ipseck=$(realpath -m "$build/tools/ipseck")
 python=/usr/bin/python3
 demo=$top/examples/pcap-demo
 
@@ -62,23 +62,24 @@ check() {
 	fi
 }
 
+# Prints the totals and exits: 0 only when nothing failed.
 finish() {
 	echo "interop: $passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
+	[ "$failed" -eq 0 ] && exit 0
+	exit 1
 }
 
-if [ ! -x "$ipseck" ]; then
-	echo "FAIL $ipseck not built"
+# Counts a failure that stops the run, then exits.
+abort() {
+	echo "FAIL $*"
 	failed=$((failed + 1))
 	finish
-fi
-if ! "$python" -c 'import scapy.layers.ipsec' 2>/dev/null; then
-	echo "FAIL $python has no scapy (Debian: apt-get install python3-scapy)"
-	failed=$((failed + 1))
-	finish
-fi
+}
 
-run "$python" "$here/esp_interop.py" gen "$work"
+[ -x "$ipseck" ] || abort "$ipseck not built"
+"$python" -c 'import scapy.layers.ipsec' 2>/dev/null ||
+	abort "$python has no scapy (Debian: apt-get install python3-scapy)"
+run "$python" "$here/esp_interop.py" gen "$work" || abort "esp_interop.py gen"
 
 # One ipseck run per case; its stdout (drop lines, summary), stderr and exit status are
 # what the checks read.

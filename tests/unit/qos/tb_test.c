@@ -28,9 +28,10 @@ static void tb_conform_exceed_sequence(void **state)
 		/* 6 */ { 17 * MS, 1500, 'R' },     /* 50 + 1375 = 1425 */
 		/* 7 */ { 17600 * US, 1500, 'G' },  /* 1425 + 75 = 1500 -> 0 */
 		/* 8 */ { 17600 * US, 64, 'R' },    /* 0 */
-		/* 9 */ { 117600 * US, 3000, 'G' }, /* 12500 capped at 3000 -> 0 */
-		/* 10 */ { 117600 * US, 1, 'R' },
-		/* 11 */ { 117608 * US, 1, 'G' },   /* 8 us = exactly 1 byte */
+		/* 9 */ { 117600 * US, 1500, 'G' }, /* 12500 capped at 3000 -> 1500 */
+		/* 10 */ { 117600 * US, 1500, 'G' },
+		/* 11 */ { 117600 * US, 1, 'R' },
+		/* 12 */ { 117608 * US, 1, 'G' },   /* 8 us = exactly 1 byte */
 	};
 	struct ipk_pool *pool = test_pool(4);
 	struct ipk_qos *tb = qos_new("tb", "rate 1M burst 3000");
@@ -48,7 +49,7 @@ static void tb_conform_exceed_sequence(void **state)
 			assert_int_equal(why, IPK_DROP_METER);
 		ipk_pkt_free(pkt);
 	}
-	assert_int_equal(stat_of(tb, "conform"), 6);
+	assert_int_equal(stat_of(tb, "conform"), 7);
 	assert_int_equal(stat_of(tb, "exceed"), 5);
 	assert_int_equal(tb->drops, 5);
 	ipk_qos_destroy(tb);

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include "engine/scheduler.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "engine/equeue.h"
+#include "engine/lookup.h"
+#include "proto/esp.h"
+#include "sa/sa.h"
+#include "sa/spd.h"
+
+/* How often an idle scheduler expires fragment sets when it holds some. */
+#define EXPIRE_NS (1000ull * 1000 * 1000)
+
+/*
+ * Bundle state that does not fit the packet metadata, kept in the last bytes of the
+ * buffer. Outbound: the policy whose bundle is being applied. Inbound: the SAs whose ESP
+ * layers were removed before the current one (compared by identity only, for the policy
+ * check; no reference is held). The encapsulation of the whole bundle must leave it
+ * untouched: checked before it is written (stash_fits). Decapsulation only shrinks data.
+ */
+struct stash {
+	const struct ipk_policy *pol;
+	struct ipk_sa *used[IPK_BUNDLE_MAX];
+};
+
+static bool stash_fits(const struct ipk_pkt *pkt, uint32_t growth)
+{
+	return (uint64_t)pkt->head + pkt->len + growth + sizeof(struct stash) <= pkt->room;
+}
+
+static void stash_read(const struct ipk_pkt *pkt, struct stash *st)
+{
+	memcpy(st, pkt->buf + pkt->room - sizeof(*st), sizeof(*st));
+}
+
+static void stash_write(struct ipk_pkt *pkt, const struct stash *st)
+{
+	memcpy(pkt->buf + pkt->room - sizeof(*st), st, sizeof(*st));
+	pkt->meta.flags |= IPK_SCHED_F_BUNDLE;
+}
+
+static void count(_Atomic uint64_t *c)
+{
+	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
+
+static void drop(struct ipk_sched *s, struct ipk_pkt *pkt, int reason)
+{
+	ipk_pkt_drop(pkt, &s->drops, (enum ipk_drop_reason)reason);
+}
+
+/* The packet holds a reference on the SA it is being processed with (STYLE §3.6). */
+static void set_sa(struct ipk_pkt *pkt, struct ipk_sa *sa)
+{
+	if (pkt->meta.sa)
+		ipk_sa_put(pkt->meta.sa);
+	if (sa)
+		ipk_sa_get(sa);
+	pkt->meta.sa = sa;
+}
+
+static void to_main(struct ipk_sched *s, struct ipk_pkt *pkt)
+{
+	set_sa(pkt, NULL);
+	pkt->meta.flags &= (uint16_t)~IPK_SCHED_F_BUNDLE;
+	ipk_equeue_enqueue(s->q_main_out, pkt);
+}
+
+static void to_crypto(struct ipk_sched *s, struct ipk_pkt *pkt)
+{
+	count(&s->stats.to_crypto);
+	ipk_equeue_enqueue(s->q_crypto_in, pkt);
+}
+
+/* Worst growth of the data end when the whole bundle is applied. */
+static uint32_t bundle_growth(const struct ipk_policy *pol)
+{
+	uint32_t sum = 0;
+
+	for (uint32_t i = 0; i < pol->params.n_sa; i++)
+		if (pol->sa[i])
+			sum += ipk_esp_overhead(pol->sa[i]);
+	return sum;
+}
+
+static void out_first(struct ipk_sched *s, struct ipk_pkt *pkt)
+{
+	struct ipk_policy *pol;
+	struct ipk_sa *sa;
+	int rc = ipk_lookup_out(s->spd, pkt, &pol);
+
+	if (rc)
+		return drop(s, pkt, rc);
+	if (pol->params.action == IPK_ACTION_BYPASS) {
+		count(&s->stats.bypassed);
+		return to_main(s, pkt);
+	}
+	rc = ipk_lookup_bundle_sa(pol, 0, &sa);
+	if (rc)
+		return drop(s, pkt, rc);
+	if (pol->params.n_sa > 1) {
+		struct stash st = { .pol = pol };
+
+		if (!stash_fits(pkt, bundle_growth(pol)))
+			return drop(s, pkt, IPK_DROP_TOO_BIG);
+		stash_write(pkt, &st);
+	}
+	set_sa(pkt, sa);
+	pkt->meta.bundle_pos = 0;
+	to_crypto(s, pkt);
+}
+
+static void out_next(struct ipk_sched *s, struct ipk_pkt *pkt)
+{
+	uint32_t pos = pkt->meta.bundle_pos + 1u;
+	struct stash st;
+	struct ipk_sa *sa;
+	int rc;
+
+	if (pkt->meta.flags & IPK_SCHED_F_BUNDLE) {
+		stash_read(pkt, &st);
+		if (pos < st.pol->params.n_sa) {
+			rc = ipk_lookup_bundle_sa(st.pol, pos, &sa);
+			if (rc)
+				return drop(s, pkt, rc);
+			set_sa(pkt, sa);
+			pkt->meta.bundle_pos = (uint16_t)pos;
+			return to_crypto(s, pkt);
+		}
+	}
+	count(&s->stats.protected_pkts);
+	to_main(s, pkt);
+}
+
+static void in_first(struct ipk_sched *s, struct ipk_pkt *pkt)
+{
+	struct ipk_ip_info info;
+	uint32_t esp_off;
+	struct ipk_sa *sa;
+	int rc = ipk_ip_parse(ipk_pkt_data(pkt), pkt->len, &info);
+
+	if (rc)
+		return drop(s, pkt, rc);
+	if (info.is_fragment) {
+		pkt = ipk_defrag_feed(&s->defrag, pkt, &info);
+		if (!pkt)
+			return;
+	}
+	if (!ipk_lookup_is_esp(s->natt_port, pkt)) {
+		rc = ipk_lookup_in_plain(s->spd, pkt);
+		if (rc)
+			return drop(s, pkt, rc);
+		count(&s->stats.bypassed);
+		return to_main(s, pkt);
+	}
+	rc = ipk_lookup_in_sa(s->sad, s->natt_port, pkt, &info, &sa, &esp_off);
+	if (rc)
+		return drop(s, pkt, rc);
+	set_sa(pkt, sa);
+	pkt->meta.bundle_pos = 0;
+	to_crypto(s, pkt);
+}
+
+/* Another layer of ours inside: remember the SA just removed, go round again. */
+static void in_again(struct ipk_sched *s, struct ipk_pkt *pkt, struct ipk_sa *next)
+{
+	uint32_t pos = pkt->meta.bundle_pos;
+	struct stash st = { 0 };
+
+	if (pkt->meta.flags & IPK_SCHED_F_BUNDLE)
+		stash_read(pkt, &st);
+	else if (!stash_fits(pkt, 0))
+		return drop(s, pkt, IPK_DROP_TOO_BIG);
+	st.used[pos] = pkt->meta.sa;
+	stash_write(pkt, &st);
+	set_sa(pkt, next);
+	pkt->meta.bundle_pos = (uint16_t)(pos + 1);
+	to_crypto(s, pkt);
+}
+
+static void in_next(struct ipk_sched *s, struct ipk_pkt *pkt)
+{
+	uint32_t pos = pkt->meta.bundle_pos, esp_off;
+	struct ipk_ip_info info;
+	struct ipk_flow flow;
+	struct stash st = { 0 };
+	struct ipk_sa *sa;
+	int rc;
+
+	if (ipk_lookup_parse_flow(pkt, &info, &flow))
+		return drop(s, pkt, IPK_DROP_INNER_MISMATCH);
+	if (ipk_lookup_is_esp(s->natt_port, pkt) && pos + 1 < IPK_BUNDLE_MAX) {
+		rc = ipk_lookup_in_sa(s->sad, s->natt_port, pkt, &info, &sa, &esp_off);
+		if (!rc)
+			return in_again(s, pkt, sa);
+		if (rc != IPK_DROP_UNKNOWN_SPI) /* else: someone else's ESP in our tunnel */
+			return drop(s, pkt, rc);
+	}
+	if (pkt->meta.flags & IPK_SCHED_F_BUNDLE)
+		stash_read(pkt, &st);
+	st.used[pos] = pkt->meta.sa;
+	if (!ipk_lookup_policy_allows(ipk_spd_lookup(s->spd, IPK_DIR_IN, &flow), st.used,
+				      pos + 1))
+		return drop(s, pkt, IPK_DROP_POLICY_MISMATCH);
+	count(&s->stats.decrypted);
+	to_main(s, pkt);
+}
+
+bool ipk_sched_step(struct ipk_sched *s)
+{
+	struct ipk_pkt *pkt = ipk_equeue_dequeue(s->q_crypto_out);
+
+	if (pkt) {
+		count(&s->stats.from_crypto);
+		if (pkt->meta.dir == IPK_DIR_OUT)
+			out_next(s, pkt);
+		else
+			in_next(s, pkt);
+		return true;
+	}
+	pkt = ipk_equeue_dequeue(s->q_main_in);
+	if (!pkt)
+		return false;
+	count(&s->stats.from_main);
+	if (pkt->meta.dir == IPK_DIR_OUT)
+		out_first(s, pkt);
+	else
+		in_first(s, pkt);
+	return true;
+}
+
+static void *sched_thread(void *arg)
+{
+	struct ipk_sched *s = arg;
+	uint64_t timeout = s->defrag.reasm ? EXPIRE_NS : UINT64_MAX;
+
+	/* Acquire: pairs with the release store in ipk_sched_stop(). */
+	while (!atomic_load_explicit(&s->stop, memory_order_acquire)) {
+		uint64_t seen = ipk_event_seq(&s->ev);
+
+		if (ipk_sched_step(s))
+			continue;
+		if (!ipk_event_wait(&s->ev, seen, timeout))
+			ipk_defrag_expire(&s->defrag);
+	}
+	return NULL;
+}
+
+int ipk_sched_init(struct ipk_sched *s, struct ipk_equeue *const q[4], const struct ipk_sad *sad,
+		   const struct ipk_spd *spd, uint16_t natt_port, struct ipk_pool *reasm_pool)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->q_main_in = q[0];
+	s->q_main_out = q[1];
+	s->q_crypto_in = q[2];
+	s->q_crypto_out = q[3];
+	s->sad = sad;
+	s->spd = spd;
+	s->natt_port = natt_port;
+	rc = ipk_event_init(&s->ev);
+	if (rc)
+		return rc;
+	rc = ipk_defrag_init(&s->defrag, reasm_pool);
+	if (rc) {
+		ipk_event_fini(&s->ev);
+		return rc;
+	}
+	ipk_equeue_set_waker(s->q_main_in, &s->ev);
+	ipk_equeue_set_waker(s->q_crypto_out, &s->ev);
+	return 0;
+}
+
+int ipk_sched_start(struct ipk_sched *s)
+{
+	int rc = pthread_create(&s->thread, NULL, sched_thread, s);
+
+	s->started = rc == 0;
+	return -rc;
+}
+
+void ipk_sched_stop(struct ipk_sched *s)
+{
+	if (!s->started)
+		return;
+	atomic_store_explicit(&s->stop, true, memory_order_release);
+	ipk_event_ring(&s->ev);
+	pthread_join(s->thread, NULL);
+	s->started = false;
+}
+
+void ipk_sched_fini(struct ipk_sched *s)
+{
+	ipk_equeue_set_waker(s->q_main_in, NULL);
+	ipk_equeue_set_waker(s->q_crypto_out, NULL);
+	ipk_defrag_fini(&s->defrag);
+	ipk_event_fini(&s->ev);
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Packet scheduler (DESIGN.md "The packet path"): the thread between the main queues and
+ * the crypto queues. It serves outgoing crypto (4) before incoming main (1): a packet
+ * whose processing already started finishes first (work conserving).
+ *
+ * From queue 1:
+ *   outbound   SPD lookup: bypass -> queue 2; discard / no policy -> dropped (counted);
+ *              protect -> meta.sa = bundle SA 0 (a reference), bundle_pos 0 -> queue 3.
+ *   inbound    fragments are reassembled first. ESP -> SAD lookup by SPI and destination
+ *              -> meta.sa -> queue 3; plaintext -> inbound SPD: bypass -> queue 2, else
+ *              dropped (not-protected, policy-discard, no-policy).
+ * From queue 4 (a crypto unit finished):
+ *   outbound   the bundle's next SA -> queue 3 again; after the last -> queue 2.
+ *   inbound    still ESP for one of our SAs (a bundle) -> queue 3 again; otherwise the
+ *              inbound policy check (RFC 4301 §5.2) -> queue 2 or policy-mismatch.
+ * Enqueues into 2 and 3 never block: a full queue drops the packet there (queue-full,
+ * counted at that queue), so bypass packets never wait behind crypto.
+ *
+ * Bundle state between passes: meta.sa and meta.bundle_pos, and for bundles of more than
+ * one SA a small record at the end of the packet buffer (the policy outbound, the SAs
+ * already removed inbound); see docs/engine.md. meta.flags bit IPK_SCHED_F_BUNDLE marks it.
+ *
+ * Threads: one scheduler thread per engine. Stats are read from any thread.
+ */
+#ifndef IPK_ENGINE_SCHEDULER_H
+#define IPK_ENGINE_SCHEDULER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/drop.h"
+#include "engine/defrag.h"
+#include "engine/event.h"
+
+struct ipk_equeue;
+struct ipk_sad;
+struct ipk_spd;
+
+#define IPK_SCHED_F_BUNDLE 0x0001 /* meta.flags: the bundle record is valid */
+
+struct ipk_sched_stats {
+	_Atomic uint64_t from_main;   /* taken from queue 1 */
+	_Atomic uint64_t from_crypto; /* taken from queue 4 */
+	_Atomic uint64_t bypassed;    /* sent to queue 2 unchanged */
+	_Atomic uint64_t to_crypto;   /* sent to queue 3 (once per SA of a bundle) */
+	_Atomic uint64_t protected_pkts; /* sent to queue 2 after the last SA */
+	_Atomic uint64_t decrypted;   /* sent to queue 2 after the policy check */
+};
+
+struct ipk_sched {
+	struct ipk_equeue *q_main_in;   /* 1 */
+	struct ipk_equeue *q_main_out;  /* 2 */
+	struct ipk_equeue *q_crypto_in; /* 3 */
+	struct ipk_equeue *q_crypto_out; /* 4 */
+	const struct ipk_sad *sad;
+	const struct ipk_spd *spd;
+	uint16_t natt_port;
+	struct ipk_defrag defrag;
+	struct ipk_event ev;        /* rung by queues 1 and 4, and by stop */
+	_Atomic bool stop;
+	bool started;
+	pthread_t thread;
+	struct ipk_drop_stats drops;
+	struct ipk_sched_stats stats;
+};
+
+/* Sets up a scheduler over the four queues (it becomes the waker of 1 and 4), the SAD and
+ * SPD, reassembling in packets of @reasm_pool (NULL: fragments drop as frag-bad).
+ * Returns 0 or a negative errno. Control plane. */
+int ipk_sched_init(struct ipk_sched *s, struct ipk_equeue *const q[4], const struct ipk_sad *sad,
+		   const struct ipk_spd *spd, uint16_t natt_port, struct ipk_pool *reasm_pool);
+/* Starts the thread. Returns 0 or a negative errno. */
+int ipk_sched_start(struct ipk_sched *s);
+/* Makes the thread exit after the packet in hand, and joins it. What the queues still
+ * hold stays there (the engine drains first, then flushes what is left). */
+void ipk_sched_stop(struct ipk_sched *s);
+/* Frees what init set up (held fragments dropped, counted). After stop. */
+void ipk_sched_fini(struct ipk_sched *s);
+/* Processes at most one packet (from 4, else from 1) on the calling thread. Returns false
+ * when both were empty. The thread's loop body; tests may call it instead of starting. */
+bool ipk_sched_step(struct ipk_sched *s);
+
+#endif
