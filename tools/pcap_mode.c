@@ -97,10 +97,7 @@ static int process_one(struct pcap_run *run, struct ipk_pkt *pkt)
 	uint64_t frame = pkt->index;
 	int rc = 0;
 
-	if (ipk_inline_is_esp(&run->path, pkt))
-		res = ipk_inline_inbound(&run->path, pkt, &out, &why);
-	else
-		res = ipk_inline_outbound(&run->path, pkt, &out, &why);
+	res = ipk_inline_auto(&run->path, pkt, &out, &why);
 	if (res == IPK_INLINE_HELD)
 		run->held++;
 	else if (res == IPK_INLINE_DROPPED)

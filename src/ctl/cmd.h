@@ -85,6 +85,7 @@ struct ipk_kw {
 #define IPK_KW_FIELD(T, F) .off = offsetof(T, F), .size = sizeof(((T *)0)->F)
 
 struct ipk_cmd_batch;
+struct ipk_outbuf;
 
 struct ipk_cmd_def {
 	const char *words[IPK_CMD_WORDS_MAX + 1];
@@ -97,6 +98,10 @@ struct ipk_cmd_def {
 	int (*check)(struct ipk_cmd_batch *b, const void *arg, struct ipk_err *err);
 	/* Applies @arg. After check passed, fails only with -ENOMEM. */
 	int (*apply)(struct ipk_config_ctx *ctx, const void *arg, struct ipk_err *err);
+	/* Read-only commands (show, stats) have no check or apply: they run alone, outside a
+	 * batch (ctl/ctl.h), and write text, or JSON when @json, to @out (ctl/json.h). */
+	int (*run)(struct ipk_config_ctx *ctx, const void *arg, bool json,
+		   struct ipk_outbuf *out, struct ipk_err *err);
 };
 
 /* Parsing one command. */
@@ -108,6 +113,10 @@ struct ipk_cmd_parser {
 	unsigned kw_line[IPK_CMD_KW_MAX]; /* line of each keyword of def->kws given, or 0 */
 	struct ipk_err *err;
 };
+
+/* The table of every command of the language (config.c): files, batches and the read-only
+ * commands of the control socket share it. */
+const struct ipk_cmd_def *const *ipk_config_commands(size_t *n);
 
 /* Finds the command @line names; on success @ps is ready for def->parse. Returns 0 or
  * -EINVAL with the message in @err. */

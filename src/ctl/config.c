@@ -21,6 +21,7 @@
 #include "ctl/config_policy.h"
 #include "ctl/config_sa.h"
 #include "ctl/lexer.h"
+#include "ctl/show.h"
 #include "sa/spd.h"
 
 #define FILE_MAX ((size_t)64 << 20) /* a configuration larger than this is a mistake */
@@ -32,7 +33,16 @@ static const struct ipk_cmd_def *const commands[] = {
 	&ipk_config_sa_del,
 	&ipk_config_policy_add,
 	&ipk_config_policy_del,
+	&ipk_show_sa,
+	&ipk_show_policy,
+	&ipk_show_stats,
 };
+
+const struct ipk_cmd_def *const *ipk_config_commands(size_t *n)
+{
+	*n = IPK_ARRAY_SIZE(commands);
+	return commands;
+}
 
 struct batch_cmd {
 	const struct ipk_cmd_def *def;
@@ -83,6 +93,7 @@ static int parse_one(struct batch *bt, const struct ipk_lex_line *line, unsigned
 		     struct ipk_err *err)
 {
 	struct ipk_cmd_parser ps;
+	char name[32];
 	void *arg;
 	int ret;
 
@@ -90,6 +101,9 @@ static int parse_one(struct batch *bt, const struct ipk_lex_line *line, unsigned
 	*err_line = ps.err_line;
 	if (ret)
 		return ret;
+	if (ps.def->run)
+		return ipk_err_set(err, -EINVAL, "%s: a read-only command; send it alone, not "
+				   "in a batch", ipk_cmd_name(ps.def, name, sizeof(name)));
 	arg = calloc(1, ps.def->arg_size);
 	if (!arg)
 		return ipk_err_set(err, -ENOMEM, "out of memory");

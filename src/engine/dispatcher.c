@@ -131,11 +131,19 @@ void ipk_dispatch_stop(struct ipk_dispatch *d)
 	d->started = false;
 }
 
-void ipk_dispatch_fini(struct ipk_dispatch *d)
+uint32_t ipk_dispatch_flush(struct ipk_dispatch *d)
 {
+	uint32_t n = d->pending != NULL;
+
 	if (d->pending)
 		ipk_pkt_drop(d->pending, &d->drops, IPK_DROP_HOOK_DETACHED);
 	set_pending(d, NULL);
+	return n + ipk_equeue_flush(&d->hook5, IPK_DROP_HOOK_DETACHED);
+}
+
+void ipk_dispatch_fini(struct ipk_dispatch *d)
+{
+	ipk_dispatch_flush(d);
 	ipk_equeue_set_waker(d->q_crypto_in, NULL);
 	ipk_equeue_fini(&d->hook5);
 	ipk_event_fini(&d->ev);

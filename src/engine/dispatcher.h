@@ -59,7 +59,10 @@ int ipk_dispatch_start(struct ipk_dispatch *d);
 /* Makes the thread exit after its current round, and joins it; what it holds stays
  * (flushed by fini). */
 void ipk_dispatch_stop(struct ipk_dispatch *d);
-/* Drops what it still holds (hook-detached, counted) and frees it. After stop. */
+/* Drops what it still holds (hook-detached: pending here, hook 5 at that queue); returns
+ * how many. After stop. */
+uint32_t ipk_dispatch_flush(struct ipk_dispatch *d);
+/* Flushes and frees. After stop. */
 void ipk_dispatch_fini(struct ipk_dispatch *d);
 /* Packets the dispatcher holds: hook 5 plus pending. */
 uint32_t ipk_dispatch_held(const struct ipk_dispatch *d);

@@ -271,6 +271,9 @@ static void decoupled_stop(struct ipk_engine *e)
 	ipk_equeue_flush(&e->q[0], IPK_DROP_HOOK_DETACHED);
 	ipk_equeue_flush(&e->q[2], IPK_DROP_HOOK_DETACHED);
 	ipk_equeue_flush(&e->q[3], IPK_DROP_HOOK_DETACHED);
+	ipk_dispatch_flush(&e->disp);
+	for (uint32_t i = 0; i < e->n_units; i++)
+		ipk_unit_flush(&e->units[i]);
 }
 
 void ipk_engine_stop(struct ipk_engine *e)

@@ -181,10 +181,39 @@ static enum ipk_inline_result inbound_inner(struct ipk_inline *ctx, struct ipk_p
 	return IPK_INLINE_DECRYPTED;
 }
 
+/* Reassembles a fragment; NULL (with the result in *res) when it was held or dropped. */
+static struct ipk_pkt *whole_datagram(struct ipk_inline *ctx, struct ipk_pkt *pkt,
+				      struct ipk_ip_info *info, enum ipk_inline_result *res,
+				      enum ipk_drop_reason *why)
+{
+	pkt = reassemble(ctx, pkt, info, why);
+	if (!pkt) {
+		ctx->stats.held += *why == IPK_DROP_NONE;
+		*res = *why == IPK_DROP_NONE ? IPK_INLINE_HELD : IPK_INLINE_DROPPED;
+	}
+	return pkt;
+}
+
+/* Inbound processing of a whole (reassembled) datagram parsed in @info. */
+static enum ipk_inline_result inbound_whole(struct ipk_inline *ctx, struct ipk_pkt *pkt,
+					    const struct ipk_ip_info *info, struct ipk_pkt **out,
+					    enum ipk_drop_reason *why)
+{
+	struct ipk_sa *used[IPK_BUNDLE_MAX];
+	int rc;
+
+	if (!ipk_inline_is_esp(ctx, pkt))
+		return inbound_plain(ctx, pkt, out, why);
+	rc = decap_one(ctx, pkt, info, &used[0]);
+	if (rc)
+		return drop(ctx, pkt, (enum ipk_drop_reason)rc, why);
+	return inbound_inner(ctx, pkt, used, 1, out, why);
+}
+
 enum ipk_inline_result ipk_inline_inbound(struct ipk_inline *ctx, struct ipk_pkt *pkt,
 					  struct ipk_pkt **out, enum ipk_drop_reason *why)
 {
-	struct ipk_sa *used[IPK_BUNDLE_MAX];
+	enum ipk_inline_result res;
 	struct ipk_ip_info info;
 	int rc;
 
@@ -193,17 +222,32 @@ enum ipk_inline_result ipk_inline_inbound(struct ipk_inline *ctx, struct ipk_pkt
 	rc = ipk_ip_parse(ipk_pkt_data(pkt), pkt->len, &info);
 	if (rc)
 		return drop(ctx, pkt, (enum ipk_drop_reason)rc, why);
-	if (info.is_fragment) {
-		pkt = reassemble(ctx, pkt, &info, why);
-		if (!pkt) {
-			ctx->stats.held += *why == IPK_DROP_NONE;
-			return *why == IPK_DROP_NONE ? IPK_INLINE_HELD : IPK_INLINE_DROPPED;
-		}
+	if (info.is_fragment && !(pkt = whole_datagram(ctx, pkt, &info, &res, why)))
+		return res;
+	return inbound_whole(ctx, pkt, &info, out, why);
+}
+
+enum ipk_inline_result ipk_inline_auto(struct ipk_inline *ctx, struct ipk_pkt *pkt,
+				       struct ipk_pkt **out, enum ipk_drop_reason *why)
+{
+	enum ipk_inline_result res;
+	struct ipk_ip_info info;
+
+	*out = NULL;
+	*why = IPK_DROP_NONE;
+	if (ipk_ip_parse(ipk_pkt_data(pkt), pkt->len, &info))
+		return ipk_inline_outbound(ctx, pkt, out, why);
+	/* A UDP fragment may be plaintext or UDP-encapsulated ESP (RFC 3948): only the whole
+	 * datagram tells. It is then protected whole, which a tunnel may do (RFC 4301 §7). */
+	if (info.is_fragment && info.proto == IPK_PROTO_UDP) {
+		pkt = whole_datagram(ctx, pkt, &info, &res, why);
+		if (!pkt)
+			return res;
+		if (ipk_inline_is_esp(ctx, pkt))
+			return inbound_whole(ctx, pkt, &info, out, why);
+		return ipk_inline_outbound(ctx, pkt, out, why);
 	}
-	if (!ipk_inline_is_esp(ctx, pkt))
-		return inbound_plain(ctx, pkt, out, why);
-	rc = decap_one(ctx, pkt, &info, &used[0]);
-	if (rc)
-		return drop(ctx, pkt, (enum ipk_drop_reason)rc, why);
-	return inbound_inner(ctx, pkt, used, 1, out, why);
+	if (ipk_inline_is_esp(ctx, pkt))
+		return ipk_inline_inbound(ctx, pkt, out, why);
+	return ipk_inline_outbound(ctx, pkt, out, why);
 }

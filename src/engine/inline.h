@@ -66,8 +66,12 @@ enum ipk_inline_result ipk_inline_outbound(struct ipk_inline *ctx, struct ipk_pk
 					   struct ipk_pkt **out, enum ipk_drop_reason *why);
 enum ipk_inline_result ipk_inline_inbound(struct ipk_inline *ctx, struct ipk_pkt *pkt,
 					  struct ipk_pkt **out, enum ipk_drop_reason *why);
-/* True when the packet looks like ESP (protocol 50, or UDP to natt_port): the pcap mode
- * sends those inbound and everything else outbound. */
+/* True when the packet is ESP (protocol 50, or a whole UDP datagram to natt_port). */
 bool ipk_inline_is_esp(const struct ipk_inline *ctx, struct ipk_pkt *pkt);
+/* For a capture with both sides mixed (the pcap mode): ESP goes inbound, everything else
+ * outbound; UDP fragments are reassembled first, since only the whole datagram shows
+ * whether it is UDP-encapsulated ESP. Same ownership as the two above. */
+enum ipk_inline_result ipk_inline_auto(struct ipk_inline *ctx, struct ipk_pkt *pkt,
+				       struct ipk_pkt **out, enum ipk_drop_reason *why);
 
 #endif

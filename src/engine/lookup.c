@@ -54,8 +54,9 @@ bool ipk_lookup_is_esp(uint16_t natt_port, struct ipk_pkt *pkt)
 		return false;
 	if (info.proto == IPK_PROTO_ESP)
 		return true;
+	/* A UDP fragment cannot be told apart from plaintext: the caller reassembles. */
 	if (info.proto != IPK_PROTO_UDP || info.is_fragment)
-		return info.is_fragment && info.proto == IPK_PROTO_UDP;
+		return false;
 	rc = ipk_esp_locate(ipk_pkt_data(pkt), pkt->len, &info, natt_port, &off, &spi);
 	return rc != IPK_DROP_NOT_ESP && rc != IPK_DROP_TRUNCATED_IP;
 }

@@ -70,6 +70,9 @@ bool ipk_unit_offer(struct ipk_unit *u, struct ipk_pkt *pkt)
 	pthread_mutex_lock(&u->lock);
 	occ = u->waiting + u->busy;
 	if (!u->wanting || occ >= u->cfg.high) {
+		/* Asked, but still full with the packet in process (low == high): the unit
+		 * must ring again when that one is done, or the dispatcher sleeps forever. */
+		u->refused = u->wanting;
 		pthread_mutex_unlock(&u->lock);
 		return false;
 	}
@@ -116,10 +119,16 @@ static struct ipk_pkt *take(struct ipk_unit *u, bool *ask)
 
 static void done(struct ipk_unit *u)
 {
+	bool ring;
+
 	pthread_mutex_lock(&u->lock);
 	u->busy = false;
+	ring = u->refused;
+	u->refused = false;
 	atomic_store_explicit(&u->stats.occupancy, u->waiting, memory_order_relaxed);
 	pthread_mutex_unlock(&u->lock);
+	if (ring)
+		ipk_event_ring(u->ask);
 }
 
 /* Cost of @pkt in the token bucket, in ns. */
@@ -232,14 +241,22 @@ void ipk_unit_stop(struct ipk_unit *u)
 	u->started = false;
 }
 
-void ipk_unit_fini(struct ipk_unit *u)
+uint32_t ipk_unit_flush(struct ipk_unit *u)
 {
+	uint32_t n = u->waiting;
+
 	while (u->waiting) {
 		ipk_pkt_drop(u->ring[u->ring_head], &u->drops, IPK_DROP_HOOK_DETACHED);
 		u->ring_head = (u->ring_head + 1) % u->cfg.high;
 		u->waiting--;
 	}
 	atomic_store_explicit(&u->stats.occupancy, 0, memory_order_relaxed);
+	return n;
+}
+
+void ipk_unit_fini(struct ipk_unit *u)
+{
+	ipk_unit_flush(u);
 	pthread_cond_destroy(&u->cond);
 	pthread_mutex_destroy(&u->lock);
 	free(u->ring);

@@ -73,6 +73,7 @@ struct ipk_unit {
 	uint32_t waiting;           /* packets in ring */
 	bool busy;                  /* processing one */
 	bool wanting;               /* asked for work, not yet filled to high */
+	bool refused;               /* an offer found it wanting but full: ring when done */
 	bool stop;
 	bool started;
 	uint64_t next_ns;           /* token bucket: earliest start of the next packet */
@@ -96,7 +97,10 @@ int ipk_unit_start(struct ipk_unit *u);
  * waiting for its bucket), and joins it. What is still waiting stays (dropped by fini).
  * Close queue 4 first: a unit may be blocked handing a packet to it. */
 void ipk_unit_stop(struct ipk_unit *u);
-/* Drops what it still holds (hook-detached, counted) and frees it. After stop. */
+/* Drops the packets still waiting (hook-detached, counted here); returns how many. After
+ * stop. */
+uint32_t ipk_unit_flush(struct ipk_unit *u);
+/* Flushes and frees. After stop. */
 void ipk_unit_fini(struct ipk_unit *u);
 
 /* True when the unit can apply @alg. */

@@ -22,9 +22,9 @@ int64_t ipk_bucket_credit(struct ipk_bucket *b, uint64_t now, int64_t cap)
 		return 0;
 	/* elapsed * rate would overflow after a long idle time; past cap / rate it does not
 	 * matter how long it was. */
-	if (elapsed >= (uint64_t)cap / b->rate_bps + 1)
+	if (elapsed > (uint64_t)cap / b->rate_bps)
 		return cap;
-	return (int64_t)(elapsed * b->rate_bps) < cap ? (int64_t)(elapsed * b->rate_bps) : cap;
+	return (int64_t)(elapsed * b->rate_bps);
 }
 
 int64_t ipk_bucket_fill(struct ipk_bucket *b, int64_t units)

@@ -123,9 +123,11 @@ int ipk_qos_parse_u64(const char *text, uint64_t *out)
 	if (!text || *p < '0' || *p > '9')
 		return -EINVAL;
 	for (; *p >= '0' && *p <= '9'; p++) {
-		if (v > (UINT64_MAX - 9) / 10)
+		uint64_t digit = (uint64_t)(*p - '0');
+
+		if (v > UINT64_MAX / 10 || v * 10 > UINT64_MAX - digit)
 			return -EINVAL;
-		v = v * 10 + (uint64_t)(*p - '0');
+		v = v * 10 + digit;
 	}
 	for (size_t i = 0; *p && i < IPK_ARRAY_SIZE(suffixes); i++)
 		if (*p == suffixes[i].suffix && p[1] == '\0') {

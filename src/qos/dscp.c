@@ -23,11 +23,11 @@ static int dscp_read(const struct ipk_qos_args *args, struct dscp_cls *c, struct
 {
 	int max_class = -1, def = -1;
 
-	if (args->argc < 2)
-		return ipk_err_set(err, -EINVAL, "dscp: no mapping (e.g. 'ef 0 default 1')");
 	if (args->argc % 2)
 		return ipk_err_set(err, -EINVAL, "dscp: '%s' has no value",
 				   args->argv[args->argc - 1]);
+	if (args->argc < 2)
+		return ipk_err_set(err, -EINVAL, "dscp: no mapping (e.g. 'ef 0 default 1')");
 	for (int i = 0; i < args->argc; i += 2) {
 		const char *key = args->argv[i], *val = args->argv[i + 1];
 		uint64_t cls;
@@ -44,8 +44,10 @@ static int dscp_read(const struct ipk_qos_args *args, struct dscp_cls *c, struct
 			return ipk_err_set(err, -EINVAL,
 					   "dscp: '%s' is not a DSCP name or number 0..63", key);
 		} else if (c->mapped[cp]) {
-			return ipk_err_set(err, -EINVAL, "dscp: code point %s (%u) mapped twice",
-					   key, cp);
+			char name[8];
+
+			return ipk_err_set(err, -EINVAL, "dscp: code point %s (%s) mapped twice",
+					   key, ipk_dscp_str(cp, name));
 		} else {
 			c->mapped[cp] = true;
 			c->class_of[cp] = (uint8_t)cls;

@@ -49,13 +49,19 @@ static bool fits(const struct fifo *f, uint32_t len)
 	       (!f->limit_bytes || f->list.bytes + len <= f->limit_bytes);
 }
 
+/* Larger than the byte limit on its own: no eviction can make room. */
+static bool never_fits(const struct fifo *f, uint32_t len)
+{
+	return f->limit_bytes && len > f->limit_bytes;
+}
+
 static enum ipk_qos_verdict fifo_enqueue(struct ipk_qos *q, struct ipk_pkt *pkt, uint64_t now,
 					 struct ipk_pkt_list *evicted,
 					 enum ipk_drop_reason *why)
 {
 	struct fifo *f = ipk_qos_priv(q);
 
-	if (!fits(f, pkt->len) && (!f->drop_head || (f->limit_bytes && pkt->len > f->limit_bytes))) {
+	if (!fits(f, pkt->len) && (!f->drop_head || never_fits(f, pkt->len))) {
 		f->tail_drops++;
 		*why = IPK_DROP_QUEUE_FULL;
 		return IPK_QOS_DROP;

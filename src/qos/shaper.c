@@ -84,8 +84,12 @@ static uint64_t shaper_wait_ns(struct ipk_qos *q, uint32_t len, uint64_t now)
 {
 	struct shaper *s = ipk_qos_priv(q);
 
+	uint64_t wait;
+
 	ipk_bucket_refill(&s->bucket, now);
-	return ipk_bucket_wait_ns(&s->bucket, needed(s, len));
+	wait = ipk_bucket_wait_ns(&s->bucket, needed(s, len));
+	/* The bucket counts from its last refill, which a caller's clock may be behind. */
+	return now < s->bucket.last_ns ? wait + (s->bucket.last_ns - now) : wait;
 }
 
 static uint32_t shaper_stats(const struct ipk_qos *q, struct ipk_qos_stat *out, uint32_t max)

@@ -40,7 +40,8 @@ static int check_cfg(const struct ipk_qos_node_cfg *cfg, const char *name,
 				   cfg->n_meters, IPK_QOS_NODE_MAX_METERS);
 	for (uint32_t i = 0; i < cfg->n_meters; i++)
 		if (!cfg->meters[i] || cfg->meters[i]->ops->kind != IPK_QOS_METER)
-			return ipk_err_set(err, -EINVAL, "node %s: meter %u is not a meter", name, i);
+			return ipk_err_set(err, -EINVAL, "node %s: meter %u is not a meter", name,
+					   i);
 	for (uint32_t i = 0; i < cfg->n_children; i++)
 		if (!cfg->children[i] || cfg->children[i]->ops->kind != IPK_QOS_QUEUE)
 			return ipk_err_set(err, -EINVAL, "node %s: child %u is not a queue", name,

@@ -18,6 +18,8 @@
  *   to come back. A shaped child counts as not ready, so a parent scheduler serves
  *   another child meanwhile.
  * A node keeps its own packet and byte counts, so len_pkts is O(1) however many children.
+ * peek() has no clock: it answers for the time of the node's last call; parents use
+ * ready_len(), which does.
  * Dequeue returns after the first child that dropped packets, so @dropped always holds
  * one reason; NULL then does not mean empty (see component.h).
  *

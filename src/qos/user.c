@@ -248,6 +248,7 @@ static int user_init(struct ipk_qos *q, const struct ipk_qos_args *args, struct 
 
 	if (rc)
 		return rc;
+	/* Validated by parse(), which ran first. */
 	ipk_qos_arg_u64(args, "default", 0, 0, UINT32_MAX - 1, &def, "user", err);
 	c->default_user = (uint32_t)def;
 	return 0;

@@ -25,6 +25,7 @@
 #include "engine/dispatcher.h"
 #include "engine/engine.h"
 #include "engine/equeue.h"
+#include "engine/event.h"
 #include "engine/unit.h"
 #include "proto/ip.h"
 #include "proto/replay.h"
@@ -767,8 +768,10 @@ static int send_cls(struct solo *s, uint32_t cls, uint64_t idx)
 {
 	uint8_t bytes[256];
 	size_t len = make_udp(bytes, classes[cls].dst_host, cls, idx, 100);
+	struct ipk_pkt *pkt = pkt_new(s->pool, bytes, len);
 
-	return ipk_engine_rx(s->e, pkt_new(s->pool, bytes, len), IPK_DIR_OUT);
+	pkt->index = cls; /* the engine leaves it alone: the sink reads the class there */
+	return ipk_engine_rx(s->e, pkt, IPK_DIR_OUT);
 }
 
 /* Delay of each delivered packet, by class, measured by a consumer thread. */
@@ -858,4 +861,295 @@ static void bypass_beside_saturated_crypto(void **state)
 	for (size_t c = 0; c < N_CLS; c++)
 		free(d.ns[c]);
 	solo_fini(&s);
+}
+
+/* Drains the engine's output in the background. */
+static void *drop_sink(void *arg)
+{
+	struct ipk_engine *e = arg;
+	struct ipk_pkt *pkt;
+
+	while ((pkt = ipk_engine_tx_dequeue(e, UINT64_MAX)))
+		ipk_pkt_free(pkt);
+	return NULL;
+}
+
+/* Feeds @n packets of @cls_a / @cls_b alternately, with back-pressure, then stops. */
+static void feed_and_stop(struct solo *s, uint32_t cls_a, uint32_t cls_b, uint32_t n)
+{
+	struct ipk_engine_balance b;
+	uint8_t bytes[512];
+	pthread_t sink;
+
+	assert_int_equal(pthread_create(&sink, NULL, drop_sink, s->e), 0);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t cls = i & 1 ? cls_b : cls_a;
+		size_t len = make_udp(bytes, classes[cls].dst_host, cls, i, 64 + i % 200);
+
+		/* Keep queue 3 below its limit: every packet must reach a unit. */
+		while (ipk_engine_balance(s->e, &b), b.in_flight > 512)
+			nap_us(50);
+		ipk_engine_rx_wait(s->e, pkt_new(s->pool, bytes, len), IPK_DIR_OUT, UINT64_MAX);
+	}
+	ipk_engine_stop(s->e);
+	pthread_join(sink, NULL);
+}
+
+/* Rows: water marks per unit. Under load every unit fills up to exactly its high mark,
+ * never past it, and everything it received it handed on. */
+static void water_marks(void **state)
+{
+	static const struct {
+		uint32_t units, high, low;
+		uint64_t rate_pps;
+	} rows[] = {
+		/* 0: the defaults */
+		{ 2, IPK_UNIT_DEFAULT_HIGH, IPK_UNIT_DEFAULT_LOW, 20000 },
+		/* 1 */ { 3, 8, 3, 20000 },
+		/* 2 */ { 1, 1, 1, 20000 },
+		/* 3: uncapped */ { 2, 4, 2, 0 },
+	};
+
+	for (size_t i = 0; i < IPK_ARRAY_SIZE(rows); i++) {
+		struct ipk_engine_config cfg;
+		struct ipk_engine_stats *st;
+		struct solo s;
+		uint32_t reached = 0;
+
+		config(&cfg, IPK_ENGINE_DECOUPLED, rows[i].units);
+		cfg.unit.high = rows[i].high;
+		cfg.unit.low = rows[i].low;
+		cfg.unit.rate_pps = rows[i].rate_pps;
+		solo_init(&s, &cfg);
+		feed_and_stop(&s, 0, 2, 4000);
+		assert_int_equal(ipk_engine_stats_read(s.e, &st), 0);
+		for (uint32_t u = 0; u < st->n_units; u++) {
+			const struct ipk_engine_unit_stats *us = &st->unit[u];
+
+			if (us->max_occupancy > rows[i].high)
+				fail_msg("row %zu unit %u: held %u > high %u", i, u,
+					 us->max_occupancy, rows[i].high);
+			reached += us->max_occupancy == rows[i].high;
+			assert_int_equal(us->received, us->processed);
+			assert_int_equal(us->occupancy, 0);
+		}
+		/* Rate-capped units are always behind: each one fills to its high mark. */
+		if (rows[i].rate_pps)
+			assert_int_equal(reached, rows[i].units);
+		assert_int_equal(st->balance.out, 4000);
+		assert_true(st->balanced);
+		ipk_engine_stats_free(st);
+		solo_fini(&s);
+	}
+}
+
+/* Rows: capability sets. A unit without 3DES never receives a 3DES packet; with no unit
+ * able to, 3DES packets are dropped as unsupported at the dispatcher. */
+static void capability_sets(void **state)
+{
+	const uint32_t no3des = IPK_UNIT_ALL_ALGS & ~(1u << IPK_ALG_DES3_SHA1 |
+						      1u << IPK_ALG_DES3_MD5);
+	const struct {
+		uint32_t caps[2];
+		uint64_t des_by[2];   /* 3DES packets each unit should apply */
+		uint64_t unsupported;
+	} rows[] = {
+		/* 0 */ { { no3des, IPK_UNIT_ALL_ALGS }, { 0, 1000 }, 0 },
+		/* 1 */ { { IPK_UNIT_ALL_ALGS, no3des }, { 1000, 0 }, 0 },
+		/* 2 */ { { no3des, no3des }, { 0, 0 }, 1000 },
+	};
+
+	for (size_t i = 0; i < IPK_ARRAY_SIZE(rows); i++) {
+		struct ipk_unit_config units[2];
+		struct ipk_engine_config cfg;
+		struct ipk_engine_stats *st;
+		struct solo s;
+
+		config(&cfg, IPK_ENGINE_DECOUPLED, 2);
+		for (int u = 0; u < 2; u++) {
+			ipk_unit_config_init(&units[u]);
+			units[u].caps = rows[i].caps[u];
+		}
+		cfg.units = units;
+		solo_init(&s, &cfg);
+		feed_and_stop(&s, 0, CLS_3DES, 2000);
+		assert_int_equal(ipk_engine_stats_read(s.e, &st), 0);
+		for (int u = 0; u < 2; u++)
+			if (st->unit[u].by_alg[IPK_ALG_DES3_SHA1] != rows[i].des_by[u])
+				fail_msg("row %zu unit %d: %llu 3des packets, want %llu", i, u,
+					 (unsigned long long)st->unit[u].by_alg[IPK_ALG_DES3_SHA1],
+					 (unsigned long long)rows[i].des_by[u]);
+		/* The GCM half went through, whichever unit was free. */
+		assert_int_equal(st->unit[0].by_alg[IPK_ALG_AES128GCM16] +
+				 st->unit[1].by_alg[IPK_ALG_AES128GCM16], 1000);
+		assert_int_equal(drops_of(st, IPK_DROP_UNSUPPORTED), rows[i].unsupported);
+		assert_int_equal(st->balance.out, 2000 - rows[i].unsupported);
+		assert_true(st->balanced);
+		ipk_engine_stats_free(st);
+		solo_fini(&s);
+	}
+}
+
+/* Stop with a backlog behind a slow unit: the drain times out, the rest is counted as
+ * hook-detached where it was, and the books balance with nothing in flight. */
+static void shutdown_counts_everything(void **state)
+{
+	struct ipk_engine_config cfg;
+	struct ipk_engine_stats *st;
+	struct ipk_engine_balance b;
+	struct solo s;
+	uint64_t delivered = 0;
+	struct ipk_pkt *pkt;
+
+	config(&cfg, IPK_ENGINE_DECOUPLED, 1);
+	cfg.unit.rate_pps = 100;
+	cfg.drain_timeout_ns = 30 * MS;
+	solo_init(&s, &cfg);
+	for (uint32_t i = 0; i < 300; i++)
+		send_cls(&s, i % 3 ? 0 : CLS_BYPASS, i);
+	ipk_engine_stop(s.e);
+	/* After stop: more rx is refused and counted. */
+	assert_int_equal(send_cls(&s, 0, 999), IPK_DROP_HOOK_DETACHED);
+	while ((pkt = ipk_engine_tx_dequeue(s.e, 0))) {
+		delivered++;
+		ipk_pkt_free(pkt);
+	}
+	assert_null(ipk_engine_tx_dequeue(s.e, UINT64_MAX)); /* stopped and empty: no wait */
+	assert_true(ipk_engine_balance(s.e, &b));
+	assert_int_equal(b.in, 301);
+	assert_int_equal(b.out, delivered);
+	assert_int_equal(b.in_flight, 0);
+	assert_int_equal(ipk_engine_stats_read(s.e, &st), 0);
+	assert_true(drops_of(st, IPK_DROP_HOOK_DETACHED) > 100);
+	assert_true(delivered >= 100); /* every bypass packet, at least */
+	assert_int_equal(b.out + b.drops, 301);
+	ipk_engine_stats_free(st);
+	solo_fini(&s);
+}
+
+/* Rows: what ipk_unit_offer() accepts, on a unit whose thread is not running. */
+static void unit_offer_rules(void **state)
+{
+	static const struct {
+		uint32_t high, low;
+		bool gcm_capable;
+		uint32_t offered, taken;
+	} rows[] = {
+		/* 0: fills to high, then refuses */ { 4, 1, true, 6, 4 },
+		/* 1 */ { 1, 1, true, 3, 1 },
+		/* 2 */ { 8, 2, true, 8, 8 },
+		/* 3: not in the capability set */ { 4, 1, false, 3, 0 },
+	};
+	struct ipk_pool *pool;
+	struct ipk_sad *sad;
+	struct ipk_sa *sa;
+	struct ipk_event ev;
+	struct ipk_equeue q4;
+
+	assert_int_equal(ipk_pool_create(&pool, 16, IPK_PKT_DEFAULT_ROOM), 0);
+	assert_int_equal(ipk_sad_create(&sad, 1), 0);
+	sa_add(sad, "gcm", IPK_DIR_OUT, IPK_MODE_TUNNEL, 0x777, "192.0.2.1", "192.0.2.2",
+	       "aes128gcm16");
+	sa = ipk_sad_find(sad, "gcm");
+	assert_int_equal(ipk_event_init(&ev), 0);
+	assert_int_equal(ipk_equeue_init(&q4, "q4", 16, 0), 0);
+	for (size_t i = 0; i < IPK_ARRAY_SIZE(rows); i++) {
+		struct ipk_unit_config uc;
+		struct ipk_err err;
+		struct ipk_unit u;
+		uint32_t taken = 0;
+
+		ipk_unit_config_init(&uc);
+		uc.high = rows[i].high;
+		uc.low = rows[i].low;
+		if (!rows[i].gcm_capable)
+			uc.caps = IPK_UNIT_ALL_ALGS & ~(1u << IPK_ALG_AES128GCM16);
+		assert_int_equal(ipk_unit_init(&u, 0, &uc, 0, &q4, &ev, &err), 0);
+		assert_int_equal(ipk_unit_can(&u, IPK_ALG_AES128GCM16), rows[i].gcm_capable);
+		for (uint32_t k = 0; k < rows[i].offered; k++) {
+			struct ipk_pkt *pkt = tagged(pool, 64, k);
+
+			ipk_sa_get(sa);
+			pkt->meta.sa = sa;
+			if (ipk_unit_offer(&u, pkt))
+				taken++;
+			else
+				ipk_pkt_free(pkt);
+		}
+		if (taken != rows[i].taken || ipk_unit_occupancy(&u) != rows[i].taken)
+			fail_msg("row %zu: took %u, holds %u, want %u", i, taken,
+				 ipk_unit_occupancy(&u), rows[i].taken);
+		/* Full: it no longer wants work until it drops below low. */
+		assert_int_equal(u.wanting, taken < rows[i].high);
+		assert_int_equal(ipk_unit_flush(&u), taken);
+		assert_int_equal(ipk_drop_read(&u.drops, IPK_DROP_HOOK_DETACHED), taken);
+		ipk_unit_fini(&u);
+	}
+	/* Bad water marks are refused with a message. */
+	{
+		struct ipk_unit_config uc;
+		struct ipk_err err = { .msg = "" };
+
+		ipk_unit_config_init(&uc);
+		uc.low = 5;
+		assert_int_equal(ipk_unit_config_check(&uc, &err), -EINVAL);
+		assert_string_equal(err.msg, "unit: low water mark 5 not in 1..4");
+	}
+	ipk_equeue_fini(&q4);
+	ipk_event_fini(&ev);
+	ipk_sad_destroy(sad);
+	assert_int_equal(ipk_pool_available(pool), 16);
+	ipk_pool_destroy(pool);
+}
+
+/* The engine refuses an SAD whose SAs have fewer crypto contexts than it has units. */
+static void too_few_crypto_contexts(void **state)
+{
+	struct ipk_engine_config cfg;
+	struct ipk_err err = { .msg = "" };
+	struct ipk_engine *e = NULL;
+	struct ipk_sad *sad;
+	struct ipk_spd *spd;
+
+	assert_int_equal(ipk_sad_create(&sad, 1), 0);
+	assert_int_equal(ipk_spd_create(&spd), 0);
+	gw_config(sad, spd, IPK_DIR_OUT);
+	config(&cfg, IPK_ENGINE_DECOUPLED, 2);
+	assert_int_equal(ipk_engine_create(&e, &cfg, sad, spd, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "fewer crypto contexts than the 2 units"));
+	/* One unit is fine, and so is the coupled mode. */
+	cfg.n_units = 1;
+	assert_int_equal(ipk_engine_create(&e, &cfg, sad, spd, &err), 0);
+	assert_int_equal(ipk_engine_n_units(e), 1);
+	assert_null(ipk_engine_queue(e, 6));
+	assert_non_null(ipk_engine_queue(e, 5));
+	ipk_engine_destroy(e);
+	config(&cfg, IPK_ENGINE_COUPLED, 2);
+	assert_int_equal(ipk_engine_create(&e, &cfg, sad, spd, &err), 0);
+	assert_null(ipk_engine_queue(e, 3));
+	ipk_engine_destroy(e);
+	ipk_spd_destroy(spd);
+	ipk_sad_destroy(sad);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(equeue_limits),
+		cmocka_unit_test(equeue_blocking),
+		cmocka_unit_test(equeue_chain_swap),
+		cmocka_unit_test(equeue_swap_under_traffic),
+		cmocka_unit_test(unit_offer_rules),
+		cmocka_unit_test(too_few_crypto_contexts),
+		cmocka_unit_test(pair_1_unit),
+		cmocka_unit_test(pair_2_units),
+		cmocka_unit_test(pair_4_units),
+		cmocka_unit_test(pair_coupled),
+		cmocka_unit_test(bypass_beside_saturated_crypto),
+		cmocka_unit_test(water_marks),
+		cmocka_unit_test(capability_sets),
+		cmocka_unit_test(shutdown_counts_everything),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,7 +44,8 @@ static void prio_never_serves_lower_while_higher_backlogged(void **state)
 		struct ipk_pkt *pkt = sched_step(prio, children, PRIO_N, op, &idx);
 
 		if (idx != want)
-			fail_msg("op %u: served %d while %d is the highest backlogged", op, idx, want);
+			fail_msg("op %u: served %d while %d is the highest backlogged", op, idx,
+				 want);
 		if (pkt) {
 			served[idx]++;
 			dequeues++;

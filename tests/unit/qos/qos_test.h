@@ -135,6 +135,12 @@ static inline struct ipk_pkt *pkt_dscp(struct ipk_pool *pool, const char *src, u
 	return pkt_ip(pool, src, dst, IPK_PROTO_UDP, 1000, 2000, (uint8_t)(dscp << 2 | ecn), len);
 }
 
+/* The DSCP of an IP packet built by pkt_ip(). */
+static inline uint8_t ipk_dscp_of(struct ipk_pkt *pkt)
+{
+	return (uint8_t)(ipk_ip_get_tos(ipk_pkt_data(pkt)) >> 2);
+}
+
 /* Frees every packet of @l (they were counted as drops by the component). */
 static inline uint32_t list_free(struct ipk_pkt_list *l)
 {

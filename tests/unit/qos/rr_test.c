@@ -40,7 +40,8 @@ static void rr_packet_shares(void **state)
 		for (uint32_t i = 0; i < row->n; i++) {
 			wsum += row->weights[i];
 			for (int k = 0; k < RR_BACKLOG; k++)
-				push_pkt(children[i], pkt_len(pool, test_rand_range(&rng, 64, 1500)), 0);
+				push_pkt(children[i],
+					 pkt_len(pool, test_rand_range(&rng, 64, 1500)), 0);
 		}
 		/* Whole rounds, so that the shares are exact. */
 		rounds = 100000 / wsum;
@@ -74,6 +75,7 @@ static void rr_order_skips_empty_children(void **state)
 		/* 2 */ { "", { 3, 0, 1, 0 }, "0200" },
 		/* 3 */ { "weights 2,1,1,1", { 3, 3, 0, 1 }, "0013011" },
 		/* 4 */ { "", { 0, 0, 0, 2 }, "33" },
+		/* 5 */ { "weights 1,1,3,1", { 2, 0, 4, 0 }, "022202" },
 	};
 	struct ipk_pool *pool = test_pool(16);
 

@@ -129,8 +129,8 @@ static void srtcm_actions_remark_per_color(void **state)
 		assert_int_equal(ipk_qos_meter(m, pkt, 0, &why), IPK_QOS_PASS);
 		assert_int_equal(ipk_ip_parse(ipk_pkt_data(pkt), pkt->len, &info), 0);
 		if (info.dscp != want[i] || info.ecn != IPK_ECN_ECT0)
-			fail_msg("packet %d: dscp %u ecn %u, expected %u", i + 1, info.dscp, info.ecn,
-				 want[i]);
+			fail_msg("packet %d: dscp %u ecn %u, expected %u", i + 1, info.dscp,
+				 info.ecn, want[i]);
 		ipk_pkt_free(pkt);
 	}
 	assert_int_equal(stat_of(m, "remarked"), 4);
