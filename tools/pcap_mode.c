@@ -45,7 +45,7 @@ static void usage(FILE *f)
 
 static int setup(struct pcap_run *run, const char *config, const char *in, const char *out)
 {
-	struct ipk_config_ctx ctx;
+	struct ipk_config_ctx ctx = { 0 };
 	struct ipk_err err = { "" };
 	int rc;
 

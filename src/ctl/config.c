@@ -19,6 +19,7 @@
 #include "core/compiler.h"
 #include "ctl/cmd.h"
 #include "ctl/config_policy.h"
+#include "ctl/config_qos.h"
 #include "ctl/config_sa.h"
 #include "ctl/lexer.h"
 #include "ctl/show.h"
@@ -33,6 +34,11 @@ static const struct ipk_cmd_def *const commands[] = {
 	&ipk_config_sa_del,
 	&ipk_config_policy_add,
 	&ipk_config_policy_del,
+	&ipk_config_qos_add,
+	&ipk_config_qos_node,
+	&ipk_config_qos_del,
+	&ipk_config_hook_attach,
+	&ipk_config_hook_detach,
 	&ipk_show_sa,
 	&ipk_show_policy,
 	&ipk_show_stats,

@@ -29,11 +29,14 @@
 
 struct ipk_sad;
 struct ipk_spd;
+struct ipk_hooks;
 
-/* What a batch acts on. Later issues add the engine and the QoS hooks here. */
+/* What a batch acts on. Members left NULL make their commands refuse ("QoS is not
+ * available here" without hooks). */
 struct ipk_config_ctx {
 	struct ipk_sad *sad;
 	struct ipk_spd *spd;
+	struct ipk_hooks *hooks; /* QoS objects and hook attachments (engine/hooks.h) */
 };
 
 /* Parses, checks and applies @text (many lines). @origin names the source in messages

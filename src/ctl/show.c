@@ -210,7 +210,7 @@ static void text_sa(struct ipk_outbuf *out, struct ipk_sa *sa)
 	ipk_out_printf(out, " ttl %u overhead %" PRIu32 "\n", p->ttl, ipk_esp_overhead(sa));
 	ipk_out_printf(out, "\tlifetime");
 	text_lifetime(out, "hard", &p->hard);
-	text_lifetime(out, " soft", &p->soft);
+	text_lifetime(out, "soft", &p->soft);
 	ipk_out_printf(out, "\n\tage %" PRIu64 "s packets %" PRIu64 " bytes %" PRIu64
 		       " flags %s\n", sa_age(sa), load(&sa->stats.packets),
 		       load(&sa->stats.bytes), sa_flags(sa));

@@ -6,7 +6,8 @@
  * `drops` under a frag-* reason) or is absorbed into a datagram, and each whole datagram
  * that comes out is a new packet.
  *
- *   absorbed = frag_in - (drops - whole_dropped);   packets entering the rest of the path += frag_out
+ *   absorbed = frag_in - (drops - whole_dropped)
+ *   packets entering the rest of the path += frag_out
  *
  * Threads: one thread (the packet scheduler, or the coupled worker); the counters may be
  * read from any thread.
@@ -28,7 +29,7 @@ struct ipk_defrag {
 	struct ipk_drop_stats drops;
 	_Atomic uint64_t frag_in;  /* fragments fed */
 	_Atomic uint64_t frag_out; /* whole datagrams produced */
-	_Atomic uint64_t whole_dropped; /* of those, dropped here (IP header invalid) */
+	_Atomic uint64_t whole_dropped; /* of those, dropped here (bad IP header) */
 };
 
 /* Datagrams are built in packets of @pool (NULL: no reassembly). Returns 0 or a negative

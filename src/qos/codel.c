@@ -209,6 +209,14 @@ static uint32_t codel_stats(const struct ipk_qos *q, struct ipk_qos_stat *out, u
 	return ipk_qos_stats_copy(out, max, s, IPK_ARRAY_SIZE(s));
 }
 
+/* The handover: everything, oldest first, no AQM. */
+static void codel_drain(struct ipk_qos *q, struct ipk_pkt_list *out)
+{
+	struct codel *c = ipk_qos_priv(q);
+
+	ipk_pkt_list_splice(out, &c->list);
+}
+
 const struct ipk_qos_ops ipk_codel_ops = {
 	.name = "codel",
 	.kind = IPK_QOS_QUEUE,
@@ -221,5 +229,6 @@ const struct ipk_qos_ops ipk_codel_ops = {
 	.peek = codel_peek,
 	.len_pkts = codel_len_pkts,
 	.len_bytes = codel_len_bytes,
+	.drain = codel_drain,
 	.stats = codel_stats,
 };

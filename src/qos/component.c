@@ -379,6 +379,14 @@ struct ipk_pkt *ipk_qos_dequeue(struct ipk_qos *q, uint64_t now, struct ipk_pkt_
 	return pkt;
 }
 
+void ipk_qos_drain(struct ipk_qos *q, struct ipk_pkt_list *out)
+{
+	uint32_t before = out->count;
+
+	q->ops->drain(q, out);
+	q->out_pkts += out->count - before;
+}
+
 uint32_t ipk_qos_ready_len(struct ipk_qos *q, uint64_t now)
 {
 	struct ipk_pkt *head;

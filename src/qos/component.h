@@ -113,6 +113,10 @@ struct ipk_qos_ops {
 	struct ipk_pkt *(*dequeue)(struct ipk_qos *q, uint64_t now, struct ipk_pkt_list *dropped,
 				   enum ipk_drop_reason *why);
 	struct ipk_pkt *(*peek)(struct ipk_qos *q);
+	/* Moves every held packet to the end of @out, in service order within each class,
+	 * without AQM drops or shaping: the handover when a chain is replaced or detached
+	 * at a hook, so that no packet is lost or duplicated by the change. */
+	void (*drain)(struct ipk_qos *q, struct ipk_pkt_list *out);
 	uint32_t (*len_pkts)(const struct ipk_qos *q);
 	uint64_t (*len_bytes)(const struct ipk_qos *q);
 	/* Optional: bytes of the packet dequeue() would hand out at @now, 0 when none (empty,
@@ -234,6 +238,8 @@ enum ipk_qos_verdict ipk_qos_enqueue(struct ipk_qos *q, struct ipk_pkt *pkt, uin
 				     struct ipk_pkt_list *evicted, enum ipk_drop_reason *why);
 struct ipk_pkt *ipk_qos_dequeue(struct ipk_qos *q, uint64_t now, struct ipk_pkt_list *dropped,
 				enum ipk_drop_reason *why);
+/* ops->drain with the counters kept (every drained packet counts as out). */
+void ipk_qos_drain(struct ipk_qos *q, struct ipk_pkt_list *out);
 /* ops->ready_len, or the length of ops->peek(), or 0. */
 uint32_t ipk_qos_ready_len(struct ipk_qos *q, uint64_t now);
 /* ops->next_ns, or @now when len_pkts > 0, else UINT64_MAX. */

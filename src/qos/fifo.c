@@ -118,6 +118,14 @@ static uint32_t fifo_stats(const struct ipk_qos *q, struct ipk_qos_stat *out, ui
 	return ipk_qos_stats_copy(out, max, s, IPK_ARRAY_SIZE(s));
 }
 
+/* The handover: everything, oldest first, no AQM. */
+static void fifo_drain(struct ipk_qos *q, struct ipk_pkt_list *out)
+{
+	struct fifo *c = ipk_qos_priv(q);
+
+	ipk_pkt_list_splice(out, &c->list);
+}
+
 const struct ipk_qos_ops ipk_fifo_ops = {
 	.name = "fifo",
 	.kind = IPK_QOS_QUEUE,
@@ -130,5 +138,6 @@ const struct ipk_qos_ops ipk_fifo_ops = {
 	.peek = fifo_peek,
 	.len_pkts = fifo_len_pkts,
 	.len_bytes = fifo_len_bytes,
+	.drain = fifo_drain,
 	.stats = fifo_stats,
 };

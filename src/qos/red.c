@@ -260,6 +260,14 @@ static uint32_t red_len_pkts(const struct ipk_qos *q)
 	return r->list.count;
 }
 
+/* The handover: everything, oldest first, no early drops. */
+static void red_drain(struct ipk_qos *q, struct ipk_pkt_list *out)
+{
+	struct red *r = ipk_qos_priv(q);
+
+	ipk_pkt_list_splice(out, &r->list);
+}
+
 static uint64_t red_len_bytes(const struct ipk_qos *q)
 {
 	const struct red *r = ipk_qos_priv_const(q);
@@ -302,6 +310,7 @@ static uint32_t red_stats(const struct ipk_qos *q, struct ipk_qos_stat *out, uin
 		.peek = red_peek,                                                             \
 		.len_pkts = red_len_pkts,                                                     \
 		.len_bytes = red_len_bytes,                                                   \
+		.drain = red_drain,                                                           \
 		.stats = red_stats,                                                           \
 	}
 

@@ -251,6 +251,17 @@ static struct ipk_pkt *node_peek(struct ipk_qos *q)
 	return child->ops->peek ? child->ops->peek(child) : NULL;
 }
 
+/* The handover: each child drained in turn, so order within every class is kept. */
+static void node_drain(struct ipk_qos *q, struct ipk_pkt_list *out)
+{
+	struct node *nd = ipk_qos_priv(q);
+
+	for (uint32_t i = 0; i < nd->n; i++)
+		ipk_qos_drain(nd->children[i], out);
+	nd->pkts = 0;
+	nd->bytes = 0;
+}
+
 static uint32_t node_len_pkts(const struct ipk_qos *q)
 {
 	const struct node *nd = ipk_qos_priv_const(q);
@@ -288,6 +299,7 @@ const struct ipk_qos_ops ipk_qos_node_ops = {
 	.peek = node_peek,
 	.len_pkts = node_len_pkts,
 	.len_bytes = node_len_bytes,
+	.drain = node_drain,
 	.ready_len = node_ready_len,
 	.next_ns = node_next_ns,
 	.stats = node_stats,

@@ -4,8 +4,9 @@
  * double (in order, nothing lost, also while threads hammer the queue). Engine runs push
  * IPK_ENGINE_TEST_PACKETS packets (default 10^6, 10^5 under sanitizers) of seven classes
  * (four algorithms, a two-SA bundle, bypass, discard) through gateway A's engine and then
- * gateway B's with 1, 2 and 4 crypto units and in coupled mode: every packet is delivered
- * intact or counted, no replay drops, conservation holds, every buffer comes back. Then:
+ * gateway B's with 1, 2 and 4 crypto units and in coupled mode (two of the runs swapping
+ * QoS chains in and out of queues meanwhile): every packet is delivered intact or counted,
+ * no replay drops, conservation holds, every buffer comes back. Then:
  * bypass delay while a rate-capped unit is saturated, water marks, capability sets, and
  * shutdown with packets in flight. */
 #include <setjmp.h>
@@ -574,15 +575,63 @@ struct pair_run {
 	uint64_t highest[N_CLS];  /* highest index seen per class at B's output */
 	uint64_t behind[N_CLS];   /* most a packet arrived behind that highest */
 	bool seen_any[N_CLS];
+	uint64_t seq_high[N_CLS]; /* pump thread: highest ESP sequence number per class */
+	uint64_t seq_behind;      /* most a sequence number came behind it, any SA */
+	bool swap;                /* swap chains at A's queue 1 and B's hook 5 meanwhile */
+	struct double_chain dc[2];
+	struct ipk_equeue_chain chain[2];
+	uint32_t swaps;
 };
+
+/* Every 4096 packets: A's queue 1 and B's hook 5 (coupled: queue 1) alternate between the default FIFO and a
+ * chain (the test double), while traffic flows. */
+static void swap_chains(struct pair_run *r)
+{
+	struct ipk_equeue *q[2] = { ipk_engine_queue(r->net->a, 1),
+				    ipk_engine_queue(r->net->b, 5) };
+
+	if (!q[1]) /* coupled: no hook 5; B's shared FIFO instead */
+		q[1] = ipk_engine_queue(r->net->b, 1);
+	for (int i = 0; i < 2; i++) {
+		struct ipk_equeue_chain *old;
+
+		assert_int_equal(ipk_equeue_attach(q[i], r->swaps & 1 ? NULL : &r->chain[i],
+						   &old), 0);
+		assert_ptr_equal(old, r->swaps & 1 ? &r->chain[i] : NULL);
+	}
+	r->swaps++;
+}
+
+/* Sequence-number reordering as A hands ESP packets out (what B's window sees, before
+ * B's own units add theirs): per SPI, the most a number arrived behind the highest. */
+static void seq_order(struct pair_run *r, struct ipk_pkt *pkt)
+{
+	const uint8_t *d = ipk_pkt_data(pkt);
+	uint32_t spi, seq;
+
+	if (pkt->len < 28 || d[0] != 0x45 || d[9] != IPK_PROTO_ESP)
+		return;
+	spi = (uint32_t)d[20] << 24 | (uint32_t)d[21] << 16 | (uint32_t)d[22] << 8 | d[23];
+	seq = (uint32_t)d[24] << 24 | (uint32_t)d[25] << 16 | (uint32_t)d[26] << 8 | d[27];
+	for (size_t c = 0; c < N_CLS; c++) {
+		if (classes[c].spi != spi && classes[c].spi + 1 != spi)
+			continue;
+		if (seq < r->seq_high[c] && r->seq_high[c] - seq > r->seq_behind)
+			r->seq_behind = r->seq_high[c] - seq;
+		if (seq > r->seq_high[c] && classes[c].spi + (classes[c].kind == BUNDLE) == spi)
+			r->seq_high[c] = seq;
+	}
+}
 
 static void *pump_thread(void *arg)
 {
-	struct net *n = arg;
+	struct pair_run *r = arg;
 	struct ipk_pkt *pkt;
 
-	while ((pkt = ipk_engine_tx_dequeue(n->a, UINT64_MAX)))
-		ipk_engine_rx_wait(n->b, pkt, IPK_DIR_IN, UINT64_MAX);
+	while ((pkt = ipk_engine_tx_dequeue(r->net->a, UINT64_MAX))) {
+		seq_order(r, pkt);
+		ipk_engine_rx_wait(r->net->b, pkt, IPK_DIR_IN, UINT64_MAX);
+	}
 	return NULL;
 }
 
@@ -637,6 +686,8 @@ static uint64_t produce(struct pair_run *r, uint64_t total)
 		ipk_engine_rx_wait(r->net->a, pkt_new(r->net->pool, bytes, len), IPK_DIR_OUT,
 				   UINT64_MAX);
 		expect += cls != CLS_DISCARD;
+		if (r->swap && (i & 0xfff) == 0)
+			swap_chains(r);
 		if ((i & 0xffff) == 0) {
 			struct ipk_engine_stats *st;
 
@@ -646,6 +697,8 @@ static uint64_t produce(struct pair_run *r, uint64_t total)
 	}
 	for (int t = 0; t < 60000 && atomic_load(&r->received) < expect; t++)
 		nap_us(1000);
+	if (r->swaps & 1)
+		swap_chains(r); /* back to the FIFOs: the chains live on this stack */
 	return expect;
 }
 
@@ -676,18 +729,22 @@ static void check_pair_stats(struct net *n, uint64_t total, uint64_t expect)
 	ipk_engine_stats_free(sb);
 }
 
-static void run_pair(enum ipk_engine_mode mode, uint32_t units)
+static void run_pair(enum ipk_engine_mode mode, uint32_t units, bool swap)
 {
 	struct ipk_engine_config cfg;
-	struct pair_run r = { 0 };
+	struct pair_run r = { .swap = swap };
 	struct net n;
 	pthread_t pump, sink;
 	uint64_t total = test_packets(), expect, worst = 0;
 
+	for (int i = 0; i < 2; i++) {
+		r.dc[i].limit = 1000000;
+		r.chain[i] = (struct ipk_equeue_chain){ &dc_ops, &r.dc[i] };
+	}
 	config(&cfg, mode, units);
 	net_init(&n, &cfg, &cfg);
 	r.net = &n;
-	assert_int_equal(pthread_create(&pump, NULL, pump_thread, &n), 0);
+	assert_int_equal(pthread_create(&pump, NULL, pump_thread, &r), 0);
 	assert_int_equal(pthread_create(&sink, NULL, sink_thread, &r), 0);
 	expect = produce(&r, total);
 	ipk_engine_stop(n.a);
@@ -704,33 +761,36 @@ static void run_pair(enum ipk_engine_mode mode, uint32_t units)
 	}
 	/* RFC 4303 §3.4.3: what several units reorder must fit the default window. */
 	assert_true(worst < IPK_REPLAY_DEFAULT);
+	assert_true(r.seq_behind < IPK_REPLAY_DEFAULT);
 	check_pair_stats(&n, total, expect);
 	assert_balanced(n.a, "A");
 	assert_balanced(n.b, "B");
-	print_message("%s, %u unit(s): %llu packets, most reordering within an SA %llu\n",
+	print_message("%s, %u unit(s): %llu packets; most reordering within an SA: %llu by "
+		      "original order at B, %llu by sequence number out of A; %u chain swaps\n",
 		      mode == IPK_ENGINE_COUPLED ? "coupled" : "decoupled", units,
-		      (unsigned long long)total, (unsigned long long)worst);
+		      (unsigned long long)total, (unsigned long long)worst,
+		      (unsigned long long)r.seq_behind, r.swaps);
 	net_fini(&n);
 }
 
 static void pair_1_unit(void **state)
 {
-	run_pair(IPK_ENGINE_DECOUPLED, 1);
+	run_pair(IPK_ENGINE_DECOUPLED, 1, false);
 }
 
 static void pair_2_units(void **state)
 {
-	run_pair(IPK_ENGINE_DECOUPLED, 2);
+	run_pair(IPK_ENGINE_DECOUPLED, 2, true);
 }
 
 static void pair_4_units(void **state)
 {
-	run_pair(IPK_ENGINE_DECOUPLED, 4);
+	run_pair(IPK_ENGINE_DECOUPLED, 4, false);
 }
 
 static void pair_coupled(void **state)
 {
-	run_pair(IPK_ENGINE_COUPLED, 1);
+	run_pair(IPK_ENGINE_COUPLED, 1, true);
 }
 
 /* ---- one engine, driven directly ---- */
@@ -825,7 +885,7 @@ static void bypass_beside_saturated_crypto(void **state)
 
 	config(&cfg, IPK_ENGINE_DECOUPLED, 1);
 	cfg.unit.rate_pps = 2000;
-	cfg.limit_pkts[2] = 64; /* queue 3: at 2000/s about 32 ms of protect backlog */
+	cfg.limit_pkts[2] = 256; /* queue 3: at 2000/s about 130 ms of protect backlog */
 	cfg.limit_pkts[4] = 8;
 	cfg.drain_timeout_ns = 10 * MS;
 	solo_init(&s, &cfg);
@@ -1132,6 +1192,162 @@ static void too_few_crypto_contexts(void **state)
 	ipk_sad_destroy(sad);
 }
 
+/* Drops at the place named @place ("unit": all units; a queue by its name). */
+static uint64_t place_drops(struct ipk_engine *e, const char *place, enum ipk_drop_reason r)
+{
+	struct ipk_engine_stats *st;
+	uint64_t n = 0;
+
+	assert_int_equal(ipk_engine_stats_read(e, &st), 0);
+	for (uint32_t i = 0; i < st->n_places; i++)
+		n += strcmp(st->place[i].name, place) ? 0 : st->place[i].drops[r];
+	for (uint32_t i = 0; i < st->n_queues; i++)
+		n += strcmp(st->queue[i].name, place) ? 0 : st->queue[i].drops[r];
+	for (uint32_t i = 0; !strcmp(place, "unit") && i < st->n_units; i++)
+		n += st->unit[i].drops[r];
+	ipk_engine_stats_free(st);
+	return n;
+}
+
+/* A's output for one packet of @cls (an ESP packet for the protect classes). */
+static struct ipk_pkt *through_a(struct net *n, uint32_t cls, uint64_t idx)
+{
+	uint8_t bytes[256];
+	size_t len = make_udp(bytes, classes[cls].dst_host, cls, idx, 100);
+	struct ipk_pkt *pkt;
+
+	assert_int_equal(ipk_engine_rx(n->a, pkt_new(n->pool, bytes, len), IPK_DIR_OUT), 0);
+	pkt = ipk_engine_tx_dequeue(n->a, 5000 * MS);
+	assert_non_null(pkt);
+	return pkt;
+}
+
+enum mangle { AS_IS, PLAIN_TO_B, BAD_VERSION, UNKNOWN_SPI, FLIP_LAST, REPLAY };
+
+/* Rows: one packet each, into A (and its output into B); delivered, or dropped with the
+ * reason at the place. Sequence matters only for the replay row (it resends row 0's). */
+static void drops_by_place_and_reason(void **state)
+{
+	static const struct {
+		const char *dst;  /* NULL: class 0 through A */
+		enum mangle how;
+		enum ipk_drop_reason why;
+		const char *engine, *place;
+	} rows[] = {
+		/* 0 */ { NULL, AS_IS, IPK_DROP_NONE, "B", NULL },
+		/* 1 */ { "10.66.0.9", AS_IS, IPK_DROP_POLICY_DISCARD, "A", "scheduler" },
+		/* 2 */ { "10.200.0.9", AS_IS, IPK_DROP_NO_POLICY, "A", "scheduler" },
+		/* 3 */ { "10.2.0.9", BAD_VERSION, IPK_DROP_BAD_IP_VERSION, "A", "scheduler" },
+		/* 4: plaintext where B has a protect policy */
+		{ "10.2.0.9", PLAIN_TO_B, IPK_DROP_NOT_PROTECTED, "B", "scheduler" },
+		/* 5 */ { NULL, UNKNOWN_SPI, IPK_DROP_UNKNOWN_SPI, "B", "scheduler" },
+		/* 6 */ { NULL, FLIP_LAST, IPK_DROP_BAD_ICV, "B", "unit" },
+		/* 7 */ { NULL, REPLAY, IPK_DROP_REPLAY_DUPLICATE, "B", "unit" },
+		/* 8: bypass at both ends */
+		{ "10.9.0.9", PLAIN_TO_B, IPK_DROP_NONE, "B", NULL },
+	};
+	struct ipk_engine_config cfg;
+	uint8_t first[2048];
+	uint32_t first_len = 0;
+	struct net n;
+
+	config(&cfg, IPK_ENGINE_DECOUPLED, 1);
+	net_init(&n, &cfg, &cfg);
+	for (size_t i = 0; i < IPK_ARRAY_SIZE(rows); i++) {
+		struct ipk_engine *e = !strcmp(rows[i].engine, "A") ? n.a : n.b;
+		uint64_t before = rows[i].place ? place_drops(e, rows[i].place, rows[i].why) : 0;
+		struct ipk_pkt *pkt, *out;
+		uint8_t bytes[256];
+
+		if (rows[i].how == REPLAY) {
+			pkt = pkt_new(n.pool, first, first_len);
+		} else if (!rows[i].dst) {
+			pkt = through_a(&n, 0, i);
+		} else {
+			size_t len = make_udp(bytes, rows[i].dst, 0, i, 40);
+
+			pkt = pkt_new(n.pool, bytes, len);
+		}
+		if (i == 0) {
+			first_len = pkt->len;
+			memcpy(first, ipk_pkt_data(pkt), pkt->len);
+		}
+		if (rows[i].how == BAD_VERSION)
+			ipk_pkt_data(pkt)[0] = 0x55;
+		if (rows[i].how == UNKNOWN_SPI)
+			ipk_pkt_data(pkt)[20] ^= 0x40; /* first byte of the SPI */
+		if (rows[i].how == FLIP_LAST)
+			ipk_pkt_data(pkt)[pkt->len - 1] ^= 1;
+		ipk_engine_rx(e, pkt, e == n.a ? IPK_DIR_OUT : IPK_DIR_IN);
+		out = ipk_engine_tx_dequeue(e, rows[i].place ? 50 * MS : 5000 * MS);
+		if (!rows[i].place != !!out)
+			fail_msg("row %zu: %s", i, out ? "delivered" : "not delivered");
+		if (out)
+			ipk_pkt_free(out);
+		if (rows[i].place && place_drops(e, rows[i].place, rows[i].why) != before + 1)
+			fail_msg("row %zu: no %s drop counted at %s %s", i,
+				 ipk_drop_name(rows[i].why), rows[i].engine, rows[i].place);
+	}
+	ipk_engine_stop(n.a);
+	ipk_engine_stop(n.b);
+	assert_balanced(n.a, "A");
+	assert_balanced(n.b, "B");
+	net_fini(&n);
+}
+
+/* An ESP packet cut into two IPv4 fragments reaches B's engine: reassembled, decrypted,
+ * delivered; both fragments counted as absorbed, the datagram as entering. */
+static void fragments_reassembled(void **state)
+{
+	struct ipk_engine_config cfg_a, cfg_b;
+	struct ipk_engine_balance b;
+	struct ipk_pool *reasm_pool;
+	struct ipk_pkt *esp, *f1, *f2, *out;
+	uint32_t cls, off = 64;
+	uint64_t idx;
+	struct net n;
+	uint8_t *d;
+
+	assert_int_equal(ipk_pool_create(&reasm_pool, 4, IPK_PKT_HEADROOM + 65535 +
+					  IPK_PKT_TAILROOM), 0);
+	config(&cfg_a, IPK_ENGINE_DECOUPLED, 1);
+	cfg_b = cfg_a;
+	cfg_b.reasm_pool = reasm_pool;
+	net_init(&n, &cfg_a, &cfg_b);
+	esp = through_a(&n, 0, 42);
+	d = ipk_pkt_data(esp);
+	assert_int_equal(d[0], 0x45);
+	/* Fragment 1: header + the first 64 payload bytes, MF; fragment 2: the rest. */
+	f1 = pkt_new(n.pool, d, 20 + off);
+	f2 = pkt_new(n.pool, d, 20);
+	memcpy(ipk_pkt_put(f2, esp->len - 20 - off), d + 20 + off, esp->len - 20 - off);
+	ipk_pkt_free(esp);
+	d = ipk_pkt_data(f1);
+	d[2] = (uint8_t)(f1->len >> 8), d[3] = (uint8_t)f1->len, d[6] = 0x20, d[7] = 0;
+	ipk_ipv4_set_checksum(d);
+	d = ipk_pkt_data(f2);
+	d[2] = (uint8_t)(f2->len >> 8), d[3] = (uint8_t)f2->len;
+	d[6] = (uint8_t)((off / 8) >> 8), d[7] = (uint8_t)(off / 8);
+	ipk_ipv4_set_checksum(d);
+	assert_int_equal(ipk_engine_rx(n.b, f2, IPK_DIR_IN), 0);
+	assert_int_equal(ipk_engine_rx(n.b, f1, IPK_DIR_IN), 0);
+	out = ipk_engine_tx_dequeue(n.b, 5000 * MS);
+	assert_non_null(out);
+	assert_true(read_udp(out, &cls, &idx));
+	assert_int_equal(cls, 0);
+	assert_int_equal(idx, 42);
+	ipk_pkt_free(out);
+	ipk_engine_stop(n.b);
+	assert_true(ipk_engine_balance(n.b, &b));
+	assert_int_equal(b.in, 3);
+	assert_int_equal(b.out, 1);
+	assert_int_equal(b.absorbed, 2);
+	assert_int_equal(b.drops, 0);
+	net_fini(&n);
+	assert_int_equal(ipk_pool_available(reasm_pool), 4);
+	ipk_pool_destroy(reasm_pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1149,6 +1365,8 @@ int main(void)
 		cmocka_unit_test(water_marks),
 		cmocka_unit_test(capability_sets),
 		cmocka_unit_test(shutdown_counts_everything),
+		cmocka_unit_test(drops_by_place_and_reason),
+		cmocka_unit_test(fragments_reassembled),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
