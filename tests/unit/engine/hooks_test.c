@@ -219,6 +219,26 @@ static void delete_a_free_node_with_its_parts(void **state)
 	apply_ok(e, TWO_CLASS_CHAIN("c-"));
 }
 
+/* The shipped configurations load as they are, and replace each other at runtime. */
+static void shipped_configurations_load(void **state)
+{
+	static const char *const files[] = { "paper-fig6.conf", "recommended-qos.conf" };
+	struct env *e = *state;
+	struct ipk_err err = { "" };
+	char path[512], show[8192];
+
+	for (unsigned i = 0; i < IPK_ARRAY_SIZE(files); i++) {
+		if (i)
+			apply_ok(e, "hook detach 1\nhook detach 3\nhook detach 5\n");
+		snprintf(path, sizeof(path), "%s/../examples/%s", IPK_TEST_DATA_DIR, files[i]);
+		if (ipk_config_load_file(&e->ctx, path, &err))
+			fail_msg("%s: %s", files[i], err.msg);
+		ipk_hooks_show(e->hooks, show, sizeof(show));
+		assert_non_null(strstr(show, "hook 5 (crypto dispatcher 5a/5b):\n  node dispatch"));
+		assert_null(strstr(show, "not attached"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +246,8 @@ int main(void)
 						env_teardown),
 		cmocka_unit_test_setup_teardown(mistakes_change_nothing, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(delete_a_free_node_with_its_parts, env_setup,
+						env_teardown),
+		cmocka_unit_test_setup_teardown(shipped_configurations_load, env_setup,
 						env_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
