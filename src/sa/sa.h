@@ -99,8 +99,7 @@ struct ipk_sa {
 	uint64_t created_ns;
 	ipk_sa_event_fn event;       /* soft/hard lifetime events, set by the SAD */
 	void *event_arg;
-	struct ipk_sa *hash_next;    /* SAD chains */
-	struct ipk_sa *name_next;
+	struct ipk_sa *name_next;    /* SAD by-name chain */
 };
 
 /* Checks that @p is complete and consistent (key lengths for the algorithm, address

@@ -290,14 +290,20 @@ static struct ipk_pkt *seal_raw(const struct ipk_alg *alg, const uint8_t *plain,
 	return pkt;
 }
 
-/* payload || padding (1, 2, ...) || pad length || next header, aligned to @block. */
+#define PLAIN_MAX 256
+
+/* payload || padding (1, 2, ...) || pad length || next header, aligned to @block, into
+ * @buf of PLAIN_MAX bytes. */
 static size_t trailer(uint8_t *buf, const uint8_t *payload, size_t len, uint8_t nh, size_t block)
 {
 	size_t pad = (block - (len + 2) % block) % block;
 
+	if (len > PLAIN_MAX - 2 - 15 || pad > 15)
+		fail_msg("trailer: %zu bytes do not fit", len);
+	static const uint8_t padding[15] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+
 	memcpy(buf, payload, len);
-	for (size_t i = 0; i < pad; i++)
-		buf[len + i] = (uint8_t)(i + 1);
+	memcpy(buf + len, padding, pad);
 	buf[len + pad] = (uint8_t)pad;
 	buf[len + pad + 1] = nh;
 	return len + pad + 2;
@@ -317,7 +323,7 @@ enum {
 
 static struct ipk_pkt *make_bad(const struct bad_case *bc, const struct ipk_alg *alg)
 {
-	uint8_t inner[100], plain[256];
+	uint8_t inner[100], plain[PLAIN_MAX];
 	size_t n, block = alg->block_size;
 	struct ipk_pkt *pkt;
 
