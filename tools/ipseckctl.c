@@ -18,22 +18,31 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctl/cmd.h"
 #include "ctl/socket.h"
 
 #define EXIT_ERR_REPLY 1
 #define EXIT_NO_ANSWER 2
 #define REPLY_WAIT_MS 60000 /* between reads: a large batch takes the daemon a while */
 
+/* The commands come from the language's own table, so the list cannot go stale. */
 static void usage(FILE *f)
 {
+	const struct ipk_cmd_def *const *defs;
+	char name[64];
+	size_t n;
+
 	fprintf(f, "usage: ipseckctl [-s SOCKET] [-j] COMMAND WORDS...\n"
 		   "       ipseckctl [-s SOCKET] [-j] -f FILE|-\n"
 		   "  -s SOCKET  control socket (default %s)\n"
 		   "  -j         JSON output\n"
 		   "  -f FILE    send FILE (- for standard input) as one batch\n"
-		   "commands: sa add|del, policy add|del, show sa [name NAME] [keys],\n"
-		   "          show policy [dir in|out], stats\n",
+		   "commands:",
 		IPK_CTLSOCK_PATH);
+	defs = ipk_config_commands(&n);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s %s", i ? "," : "", ipk_cmd_name(defs[i], name, sizeof(name)));
+	fprintf(f, "\n");
 }
 
 /* The words as one line; a newline inside one would start a second command. */
@@ -78,7 +87,7 @@ static char *read_batch(const char *path, size_t *len)
 		if (ferror(f) || *len > IPK_CTLSOCK_REQUEST_MAX || memchr(buf, '\0', *len)) {
 			fprintf(stderr, "ipseckctl: %s: %s\n", path,
 				ferror(f) ? "read error" :
-				*len > IPK_CTLSOCK_REQUEST_MAX ? "larger than 1 MiB" :
+				*len > IPK_CTLSOCK_REQUEST_MAX ? "too large for one request" :
 				"NUL byte in a text file");
 			explicit_bzero(buf, IPK_CTLSOCK_REQUEST_MAX + 1u);
 			free(buf);
@@ -98,19 +107,21 @@ static int ask(const char *path, bool json, const char *text, size_t len)
 	struct ipk_err err;
 	char *reply = NULL;
 	size_t reply_len;
-	int fd, ret;
+	int fd, ret, sent;
 
 	ret = ipk_ctlsock_connect(path, &fd, &err);
 	if (ret) {
 		fprintf(stderr, "ipseckctl: %s (is ipseckd running?)\n", err.msg);
 		return EXIT_NO_ANSWER;
 	}
-	ret = ipk_ctlsock_send(fd, IPK_CTLMSG_EXEC, json ? IPK_CTLMSG_JSON : 0, text, len);
-	if (!ret)
-		ret = ipk_ctlsock_recv(fd, REPLY_WAIT_MS, &hdr, &reply, &reply_len,
-				       IPK_CTLSOCK_REPLY_MAX);
+	sent = ipk_ctlsock_send(fd, IPK_CTLMSG_EXEC, json ? IPK_CTLMSG_JSON : 0, text, len);
+	/* Even when sending failed: a server that refuses a peer says why, then hangs up,
+	 * possibly before the request is out. */
+	ret = ipk_ctlsock_recv(fd, REPLY_WAIT_MS, &hdr, &reply, &reply_len,
+			       IPK_CTLSOCK_REPLY_MAX);
 	close(fd);
 	if (ret) {
+		ret = sent ? sent : ret;
 		fprintf(stderr, "ipseckctl: %s: no answer: %s\n", path,
 			ret == -EPIPE ? "connection closed" : strerror(-ret));
 		return EXIT_NO_ANSWER;

@@ -258,8 +258,6 @@ static void show_one_sa(struct ipk_sa *sa, void *arg)
 	struct sa_walk *w = arg;
 	struct view *v = w->v;
 
-	if (w->arg->name[0] && strcmp(w->arg->name, sa->params.name) != 0)
-		return;
 	if (v->json) {
 		ipk_json_obj_begin(&v->j, NULL);
 		json_sa(&v->j, sa);
@@ -287,18 +285,26 @@ static int show_sa_run(struct ipk_config_ctx *ctx, const void *arg, bool json,
 		       struct ipk_outbuf *out, struct ipk_err *err)
 {
 	const struct show_sa_arg *a = arg;
+	struct ipk_sa *one = NULL;
 	struct sa_walk w;
 	struct view v;
 
 	if (!ctx->sad)
 		return ipk_err_set(err, -ENOENT, "show sa: no SAD");
-	if (a->name[0] && !ipk_sad_find(ctx->sad, a->name))
-		return ipk_err_set(err, -ENOENT, "show sa: sa '%s' does not exist", a->name);
+	if (a->name[0]) {
+		one = ipk_sad_find(ctx->sad, a->name);
+		if (!one)
+			return ipk_err_set(err, -ENOENT, "show sa: sa '%s' does not exist",
+					   a->name);
+	}
 	view_init(&v, json, out);
 	w = (struct sa_walk){ .v = &v, .arg = a };
 	if (json)
 		ipk_json_arr_begin(&v.j, "sa");
-	ipk_sad_foreach(ctx->sad, show_one_sa, &w);
+	if (one)
+		show_one_sa(one, &w);
+	else
+		ipk_sad_foreach(ctx->sad, show_one_sa, &w);
 	if (json)
 		ipk_json_arr_end(&v.j);
 	return view_finish(&v, err);

@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl/show.h"
+
 #define LISTEN_BACKLOG 16
 #define EVENTS_MAX (IPK_CTLSOCK_CLIENTS_MAX + 1)
 #define LISTENER_TAG 0 /* epoll tag of the listening socket; clients are index + 1 */
@@ -224,6 +226,20 @@ int ipk_ctlsock_next_timeout(const struct ipk_ctlsock *srv)
 void ipk_ctlsock_get_stats(const struct ipk_ctlsock *srv, struct ipk_ctlsock_stats *st)
 {
 	*st = srv->stats;
+}
+
+void ipk_ctlsock_emit_stats(void *arg, struct ipk_stats_emit *e)
+{
+	const struct ipk_ctlsock *srv = arg;
+	const struct ipk_ctlsock_stats *st = &srv->stats;
+
+	ipk_stats_counter(e, "accepted", st->accepted);
+	ipk_stats_counter(e, "refused-peer", st->refused_peer);
+	ipk_stats_counter(e, "refused-busy", st->refused_busy);
+	ipk_stats_counter(e, "requests", st->requests);
+	ipk_stats_counter(e, "errors", st->errors);
+	ipk_stats_counter(e, "bad-messages", st->bad_messages);
+	ipk_stats_counter(e, "timeouts", st->timeouts);
 }
 
 /* Starts the reply: the header now, its length patched in reply_end(). */
@@ -436,13 +452,17 @@ static struct client *free_slot(struct ipk_ctlsock *srv)
 
 static void take_client(struct ipk_ctlsock *srv, int fd)
 {
-	struct ucred cred;
+	struct ucred cred = { .pid = 0 };
 	socklen_t len = sizeof(cred);
 	struct client *c;
 	char msg[IPK_ERR_MSG_MAX];
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
-	    !ipk_ctlsock_peer_ok(&cred, srv->euid)) {
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+		srv->stats.refused_peer++;
+		tell_and_close(fd, "permission denied: peer credentials unknown");
+		return;
+	}
+	if (!ipk_ctlsock_peer_ok(&cred, srv->euid)) {
 		srv->stats.refused_peer++;
 		snprintf(msg, sizeof(msg), "permission denied: uid %u may not use %s",
 			 (unsigned)cred.uid, srv->path);

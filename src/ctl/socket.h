@@ -84,6 +84,7 @@ struct ipk_ctlsock_stats {
 };
 
 struct ipk_ctlsock;
+struct ipk_stats_emit;
 
 /* Listens on @path (see above for the rules). Returns 0, or a negative errno with a
  * message: -ENOENT (no directory), -EADDRINUSE (a server is live there), -EEXIST (not a
@@ -104,6 +105,10 @@ int ipk_ctlsock_next_timeout(const struct ipk_ctlsock *srv);
 int ipk_ctlsock_handle(struct ipk_ctlsock *srv, int wait_ms, ipk_ctlsock_handler_fn fn,
 		       void *arg);
 void ipk_ctlsock_get_stats(const struct ipk_ctlsock *srv, struct ipk_ctlsock_stats *st);
+/* A stats provider's emit (ctl/show.h) for the counters above, with @srv as its argument:
+ * register { .name = "ctlsock", .emit = ipk_ctlsock_emit_stats, .arg = srv } while the
+ * server is open. `stats` runs on the server's thread, so the counters are read there. */
+void ipk_ctlsock_emit_stats(void *srv, struct ipk_stats_emit *e);
 
 /* The peer rule: uid 0 or @own_euid. */
 bool ipk_ctlsock_peer_ok(const struct ucred *peer, uid_t own_euid);

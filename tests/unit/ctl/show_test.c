@@ -123,6 +123,14 @@ static const char *run(struct env *e, const char *text, bool json)
 
 #define MUST_MAX 8
 
+static void assert_has(const char *text, const char *needle)
+{
+	if (strstr(text, needle))
+		return;
+	print_message("missing '%s' in:\n%s", needle ? needle : "", text ? text : "");
+	fail();
+}
+
 static void text_output(void **state)
 {
 	static const struct {
@@ -182,11 +190,8 @@ static void text_output(void **state)
 
 		print_message("row %zu\n", i + 1);
 		text = run(e, rows[i].cmd, false);
-		for (int k = 0; k < MUST_MAX && rows[i].must[k]; k++) {
-			if (!strstr(text, rows[i].must[k]))
-				print_message("missing '%s' in:\n%s", rows[i].must[k], text);
-			assert_non_null(strstr(text, rows[i].must[k]));
-		}
+		for (int k = 0; k < MUST_MAX && rows[i].must[k]; k++)
+			assert_has(text, rows[i].must[k]);
 		for (int k = 0; k < MUST_MAX && rows[i].must_not[k]; k++)
 			assert_null(strstr(text, rows[i].must_not[k]));
 	}

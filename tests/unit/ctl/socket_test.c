@@ -24,6 +24,7 @@
 
 #include "core/compiler.h"
 #include "ctl/ctl.h"
+#include "ctl/show.h"
 #include "ctl/socket.h"
 #include "sa/sad.h"
 #include "sa/spd.h"
@@ -192,8 +193,9 @@ static void batch_then_show(void **state)
 	assert_int_equal(exec_on(fd, "sa del name gw2", 0, &reply), IPK_CTLMSG_OK);
 	free(reply);
 	close(fd);
-	assert_null(ipk_sad_find(e->sad, "gw2") ? "still there" : NULL);
-	stop_server(e);
+	stop_server(e); /* before reading the SAD the server thread changed */
+	assert_non_null(ipk_sad_find(e->sad, "gw-out"));
+	assert_null(ipk_sad_find(e->sad, "gw2"));
 	assert_int_equal(e->stats.accepted, 2);
 	assert_int_equal(e->stats.requests, 4);
 	assert_int_equal(e->stats.errors, 0);
@@ -279,6 +281,68 @@ static void bad_messages(void **state)
 	stop_server(e);
 	assert_int_equal(e->stats.bad_messages, IPK_ARRAY_SIZE(rows));
 	assert_int_equal(e->stats.requests, 1);
+}
+
+/* A request of exactly IPK_CTLSOCK_REQUEST_MAX bytes is taken (one byte more is not: see
+ * bad_messages); two requests written at once are answered in order. */
+static void limits_and_pipelining(void **state)
+{
+	static const char two[] = "show sa";
+	struct ipk_ctlmsg_hdr hdr = { IPK_CTLMSG_EXEC, 0, sizeof(two) - 1 };
+	struct env *e = *state;
+	char *big = malloc(IPK_CTLSOCK_REQUEST_MAX + 1u), *reply, buf[64];
+	size_t len;
+	int fd;
+
+	assert_non_null(big);
+	memset(big, ' ', IPK_CTLSOCK_REQUEST_MAX);
+	memcpy(big, "# a comment, then spaces", 24);
+	big[IPK_CTLSOCK_REQUEST_MAX - 1] = '\n';
+	big[IPK_CTLSOCK_REQUEST_MAX] = '\0';
+	assert_int_equal(exec(e, big, 0, &reply), IPK_CTLMSG_OK);
+	assert_string_equal(reply, "");
+	free(reply);
+	free(big);
+	/* Both messages in one write. */
+	memcpy(buf, &hdr, sizeof(hdr));
+	memcpy(buf + sizeof(hdr), two, hdr.length);
+	memcpy(buf + sizeof(hdr) + hdr.length, buf, sizeof(hdr) + hdr.length);
+	fd = connect_to(e);
+	assert_int_equal(write(fd, buf, 2 * (sizeof(hdr) + hdr.length)),
+			 (ssize_t)(2 * (sizeof(hdr) + hdr.length)));
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(ipk_ctlsock_recv(fd, WAIT_MS, &hdr, &reply, &len, 1024), 0);
+		assert_int_equal(hdr.type, IPK_CTLMSG_OK);
+		assert_string_equal(reply, "");
+		free(reply);
+	}
+	close(fd);
+	stop_server(e);
+	assert_int_equal(e->stats.requests, 3);
+	assert_int_equal(e->stats.bad_messages, 0);
+}
+
+/* The server's own counters, as a stats provider. */
+static void own_counters(void **state)
+{
+	struct env *e = *state;
+	struct ipk_stats_provider p = { .name = "ctlsock", .emit = ipk_ctlsock_emit_stats };
+	char *reply;
+	int fd;
+
+	p.arg = e->srv;
+	assert_int_equal(ipk_stats_register(&p), 0);
+	fd = connect_to(e);
+	assert_int_equal(exec_on(fd, "sa frob", 0, &reply), IPK_CTLMSG_ERR);
+	free(reply);
+	assert_int_equal(exec_on(fd, "stats", 0, &reply), IPK_CTLMSG_OK);
+	close(fd);
+	stop_server(e);
+	ipk_stats_unregister(&p);
+	assert_non_null(strstr(reply, "ctlsock\n\taccepted 1\n\trefused-peer 0\n"
+				      "\trefused-busy 0\n\trequests 2\n\terrors 1\n"
+				      "\tbad-messages 0\n\ttimeouts 0\n"));
+	free(reply);
 }
 
 /* A client that connects and says nothing holds up nobody, and is dropped at the timeout. */
@@ -443,6 +507,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(batch_then_show, setup, teardown),
 		cmocka_unit_test_setup_teardown(failed_batch_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_messages, setup, teardown),
+		cmocka_unit_test_setup_teardown(limits_and_pipelining, setup, teardown),
+		cmocka_unit_test_setup_teardown(own_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(silent_client, setup, teardown),
 		cmocka_unit_test_setup_teardown(too_many_clients, setup, teardown),
 		cmocka_unit_test_setup_teardown(large_reply, setup, teardown),
