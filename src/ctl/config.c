@@ -39,6 +39,7 @@ static const struct ipk_cmd_def *const commands[] = {
 	&ipk_config_qos_del,
 	&ipk_config_hook_attach,
 	&ipk_config_hook_detach,
+	&ipk_config_show_hooks,
 	&ipk_show_sa,
 	&ipk_show_policy,
 	&ipk_show_stats,

@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "ctl/json.h"
 #include "engine/hooks.h"
 #include "qos/component.h"
 
@@ -404,6 +406,39 @@ static int hook_detach_apply(struct ipk_config_ctx *ctx, const void *arg, struct
 	return ipk_hooks_detach(ctx->hooks, ((const struct hook_cmd *)arg)->hook, err);
 }
 
+static int show_hooks_parse(struct ipk_cmd_parser *ps, void *arg)
+{
+	if (ps->pos < ps->line->n)
+		return ipk_cmd_fail(ps, "hooks", "unexpected '%s'", ps->line->word[ps->pos]);
+	return 0;
+}
+
+/* Text, or with JSON the same text as one string: the tree reads best as it is drawn. */
+static int show_hooks_run(struct ipk_config_ctx *ctx, const void *arg, bool json,
+			  struct ipk_outbuf *out, struct ipk_err *err)
+{
+	const size_t size = 1 << 20;
+	struct ipk_json j;
+	char *text;
+
+	if (!ctx->hooks)
+		return ipk_err_set(err, -ENODEV, "show hooks: QoS is not available here");
+	text = malloc(size);
+	if (!text)
+		return ipk_err_set(err, -ENOMEM, "show hooks: out of memory");
+	ipk_hooks_show(ctx->hooks, text, size);
+	if (json) {
+		ipk_json_init(&j, out);
+		ipk_json_obj_begin(&j, NULL);
+		ipk_json_str(&j, "hooks", text);
+		ipk_json_obj_end(&j);
+	} else {
+		ipk_out_write(out, text, strlen(text));
+	}
+	free(text);
+	return 0;
+}
+
 static const struct ipk_kw no_kws[] = { { .name = NULL } };
 
 const struct ipk_cmd_def ipk_config_qos_add = {
@@ -449,4 +484,12 @@ const struct ipk_cmd_def ipk_config_hook_detach = {
 	.parse = hook_detach_parse,
 	.check = hook_detach_check,
 	.apply = hook_detach_apply,
+};
+
+const struct ipk_cmd_def ipk_config_show_hooks = {
+	.words = { "show", "hooks" },
+	.kws = no_kws,
+	.arg_size = sizeof(int),
+	.parse = show_hooks_parse,
+	.run = show_hooks_run,
 };

@@ -26,5 +26,7 @@ extern const struct ipk_cmd_def ipk_config_qos_node;
 extern const struct ipk_cmd_def ipk_config_qos_del;
 extern const struct ipk_cmd_def ipk_config_hook_attach;
 extern const struct ipk_cmd_def ipk_config_hook_detach;
+/* Read-only: every hook with its chain as a tree, counters included. */
+extern const struct ipk_cmd_def ipk_config_show_hooks;
 
 #endif

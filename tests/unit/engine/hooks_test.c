@@ -17,6 +17,8 @@
 
 #include "core/pkt.h"
 #include "ctl/config.h"
+#include "ctl/ctl.h"
+#include "ctl/json.h"
 #include "engine/engine.h"
 #include "engine/equeue.h"
 #include "engine/hooks.h"
@@ -133,6 +135,16 @@ static void replace_and_detach_keep_every_packet(void **state)
 	/* Replace: the held packets move to the new chain; the old one is gone. */
 	apply_ok(e, TWO_CLASS_CHAIN("b-") "hook attach 2b b-root\n");
 	assert_string_equal(ipk_hooks_attached(e->hooks, 2), "b-root");
+	{
+		struct ipk_outbuf out;
+		struct ipk_err err = { "" };
+
+		/* The control tool sees the same tree. */
+		ipk_out_init(&out, 1 << 20);
+		assert_int_equal(ipk_ctl_execute(&e->ctx, "show hooks", false, &out, &err), 0);
+		assert_non_null(strstr(ipk_out_str(&out), "node b-root  len 300"));
+		ipk_out_fini(&out);
+	}
 	ipk_hooks_show(e->hooks, show, sizeof(show));
 	assert_null(strstr(show, "a-root"));
 	assert_int_equal(ipk_equeue_len(q2), 300);
