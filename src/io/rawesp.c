@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include "io/rawesp.h"
+
+#include "io/sockport.h"
+
+static int rawesp_parse(const struct ipk_io_args *args, struct ipk_err *err)
+{
+	struct ipk_sockport_cfg cfg;
+
+	return ipk_sockport_parse("esp", IPK_SOCKPORT_RAW, args, &cfg, err);
+}
+
+static int rawesp_open(struct ipk_io_port *port, const struct ipk_io_args *args,
+		       struct ipk_err *err)
+{
+	struct ipk_sockport_cfg cfg;
+	int rc = ipk_sockport_parse("esp", IPK_SOCKPORT_RAW, args, &cfg, err);
+
+	return rc ? rc : ipk_sockport_open(port, IPK_SOCKPORT_RAW, &cfg, err);
+}
+
+const struct ipk_io_ops ipk_rawesp_ops = {
+	.name = "esp",
+	.priv_size = sizeof(struct ipk_sockport),
+	.parse = rawesp_parse,
+	.open = rawesp_open,
+	.close = ipk_sockport_port_close,
+	.rx_burst = ipk_sockport_rx_burst,
+	.tx_burst = ipk_sockport_tx_burst,
+	.fds = ipk_sockport_fds,
+};
