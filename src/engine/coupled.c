@@ -2,8 +2,10 @@
 #include "engine/coupled.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "engine/equeue.h"
+#include "engine/event.h"
 #include "proto/ip.h"
 #include "sa/sa.h"
 
@@ -33,22 +35,40 @@ static bool is_fragment(struct ipk_pkt *pkt, struct ipk_ip_info *info)
 	return !ipk_ip_parse(ipk_pkt_data(pkt), pkt->len, info) && info->is_fragment;
 }
 
+/* The rate cap: the packet just protected or decrypted kept the processor busy. */
+static void pace(struct ipk_coupled *c, uint32_t len)
+{
+	uint64_t now = ipk_event_mono_ns(), start, end;
+	struct timespec ts;
+
+	ipk_pace_book(&c->pace, len, now, &start, &end);
+	if (end <= now || atomic_load_explicit(&c->hurry, memory_order_relaxed))
+		return;
+	ts.tv_sec = (time_t)((end - now) / 1000000000ull);
+	ts.tv_nsec = (long)((end - now) % 1000000000ull);
+	nanosleep(&ts, NULL);
+}
+
 static void process(struct ipk_coupled *c, struct ipk_pkt *pkt)
 {
+	enum ipk_inline_result res;
 	enum ipk_drop_reason why;
 	struct ipk_ip_info info;
 	struct ipk_pkt *out = NULL;
 
 	if (pkt->meta.dir == IPK_DIR_OUT) {
-		ipk_inline_outbound(&c->ctx, pkt, &out, &why);
+		res = ipk_inline_outbound(&c->ctx, pkt, &out, &why);
 	} else {
 		if (is_fragment(pkt, &info)) {
 			pkt = ipk_defrag_feed(&c->defrag, pkt, &info);
 			if (!pkt)
 				return;
 		}
-		ipk_inline_inbound(&c->ctx, pkt, &out, &why);
+		res = ipk_inline_inbound(&c->ctx, pkt, &out, &why);
 	}
+	if (out && ipk_pace_on(&c->pace) &&
+	    (res == IPK_INLINE_PROTECTED || res == IPK_INLINE_DECRYPTED))
+		pace(c, out->len);
 	if (out)
 		ipk_equeue_enqueue(c->out, out);
 }
@@ -78,6 +98,7 @@ void ipk_coupled_stop(struct ipk_coupled *c)
 {
 	if (!c->started)
 		return;
+	atomic_store_explicit(&c->hurry, true, memory_order_relaxed);
 	pthread_join(c->thread, NULL);
 	c->started = false;
 }

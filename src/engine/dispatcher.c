@@ -92,6 +92,19 @@ static uint32_t hand_out(struct ipk_dispatch *d)
 	return n;
 }
 
+/* How long to sleep when nothing moved: until a chain that holds packets back (a shaper at
+ * hook 3b or 5b) may release one; with a packet pending, only a unit asking wakes us. */
+static uint64_t idle_timeout(struct ipk_dispatch *d)
+{
+	uint64_t t3, t5;
+
+	if (d->pending)
+		return UINT64_MAX;
+	t3 = ipk_equeue_wait_ns(d->q_crypto_in);
+	t5 = ipk_equeue_wait_ns(&d->hook5);
+	return t3 < t5 ? t3 : t5;
+}
+
 static void *dispatch_thread(void *arg)
 {
 	struct ipk_dispatch *d = arg;
@@ -104,7 +117,7 @@ static void *dispatch_thread(void *arg)
 		if (hand_out(d) + moved)
 			continue;
 		atomic_fetch_add_explicit(&d->waits, 1, memory_order_relaxed);
-		ipk_event_wait(&d->ev, seen, UINT64_MAX);
+		ipk_event_wait(&d->ev, seen, idle_timeout(d));
 	}
 	return NULL;
 }

@@ -204,6 +204,7 @@ int ipk_engine_create(struct ipk_engine **out, const struct ipk_engine_config *c
 	if (!rc && cfg->mode == IPK_ENGINE_COUPLED) {
 		rc = ipk_coupled_init(&e->coupled, &e->q[0], &e->q[1], sad, spd, cfg->natt_port,
 				      cfg->reasm_pool);
+		ipk_pace_init(&e->coupled.pace, cfg->unit.rate_pps, cfg->unit.rate_bps);
 		e->coupled_ready = rc == 0;
 	} else if (!rc) {
 		rc = decoupled_init(e, n_units, err);

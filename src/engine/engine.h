@@ -9,7 +9,8 @@
  * packets go from the scheduler to queue 2 directly. Threads: one scheduler, one
  * dispatcher, N units (default one per online CPU).
  * Coupled mode (the baseline): queue 1 is one shared drop-tail FIFO in front of one
- * worker running the inline path (engine/coupled.h), then queue 2.
+ * worker running the inline path (engine/coupled.h), then queue 2; `unit`'s rate cap
+ * applies to that worker.
  *
  * Conservation: every packet that enters (ipk_engine_rx*, or a datagram built by
  * reassembly) is delivered (taken from queue 2), dropped with a reason at one place (a

@@ -8,9 +8,6 @@
 #include "core/clock.h"
 #include "engine/event.h"
 
-/* A chain-less queue waits at most this long for a packet a shaper holds back when the
- * chain cannot say when it will release one. */
-#define SHAPER_POLL_NS 1000000ull
 
 void ipk_equeue_dropped_add(struct ipk_equeue_dropped *l, struct ipk_pkt *pkt)
 {
@@ -147,10 +144,11 @@ static int store_locked(struct ipk_equeue *q, struct ipk_pkt *pkt, uint64_t now,
 	return q->chain->ops->enqueue(q->chain->priv, pkt, now, evicted);
 }
 
-/* Enqueue under the lock; wakes a consumer when the queue turns non-empty. Returns 0 or
- * the reason @pkt must be dropped (by the caller, after unlock). */
+/* Enqueue under the lock; wakes a blocked consumer, and sets *ring to the waker to ring
+ * after unlock when the queue turned non-empty. Returns 0 or the reason @pkt must be
+ * dropped (by the caller, after unlock). */
 static int put_locked(struct ipk_equeue *q, struct ipk_pkt *pkt,
-		      struct ipk_equeue_dropped *evicted, bool *ring)
+		      struct ipk_equeue_dropped *evicted, struct ipk_event **ring)
 {
 	uint64_t now = ipk_clock_now_ns();
 	bool was_empty = len_locked(q) == 0;
@@ -166,26 +164,27 @@ static int put_locked(struct ipk_equeue *q, struct ipk_pkt *pkt,
 	publish_len(q);
 	if (len_locked(q) > 0 && q->sleeping_get)
 		pthread_cond_signal(&q->not_empty);
-	*ring = was_empty && q->waker && len_locked(q) > 0;
+	*ring = was_empty && len_locked(q) > 0 ? q->waker : NULL;
 	return rc;
 }
 
-/* Drops what put_locked() refused or evicted, and rings the waker; after unlock. */
+/* Drops what put_locked() refused or evicted, and rings the waker it chose; after
+ * unlock. */
 static int put_finish(struct ipk_equeue *q, struct ipk_pkt *pkt, int rc,
-		      struct ipk_equeue_dropped *evicted, bool ring)
+		      struct ipk_equeue_dropped *evicted, struct ipk_event *ring)
 {
 	if (rc)
 		ipk_pkt_drop(pkt, &q->drops, (enum ipk_drop_reason)rc);
 	drop_all(q, evicted);
 	if (ring)
-		ipk_event_ring(q->waker);
+		ipk_event_ring(ring);
 	return rc;
 }
 
 int ipk_equeue_enqueue(struct ipk_equeue *q, struct ipk_pkt *pkt)
 {
 	struct ipk_equeue_dropped evicted = { 0 };
-	bool ring = false;
+	struct ipk_event *ring = NULL;
 	int rc;
 
 	pthread_mutex_lock(&q->lock);
@@ -198,7 +197,7 @@ int ipk_equeue_enqueue_wait(struct ipk_equeue *q, struct ipk_pkt *pkt, uint64_t 
 {
 	struct ipk_equeue_dropped evicted = { 0 };
 	struct timespec deadline;
-	bool ring = false;
+	struct ipk_event *ring = NULL;
 	int rc = 0;
 
 	ipk_event_deadline(&deadline, timeout_ns);
@@ -246,7 +245,7 @@ struct ipk_pkt *ipk_equeue_dequeue(struct ipk_equeue *q)
 static void get_deadline(struct ipk_equeue *q, const struct timespec *deadline,
 			 struct timespec *ts)
 {
-	uint64_t wait_ns = SHAPER_POLL_NS;
+	uint64_t wait_ns = IPK_EQUEUE_SHAPER_POLL_NS;
 	struct timespec soon;
 
 	*ts = *deadline;
@@ -298,6 +297,26 @@ uint64_t ipk_equeue_bytes(const struct ipk_equeue *q)
 	return atomic_load_explicit(&q->bytes, memory_order_relaxed);
 }
 
+uint64_t ipk_equeue_wait_ns(struct ipk_equeue *q)
+{
+	uint64_t wait = UINT64_MAX;
+
+	pthread_mutex_lock(&q->lock);
+	if (len_locked(q) > 0) {
+		wait = IPK_EQUEUE_SHAPER_POLL_NS;
+		if (q->chain && q->chain->ops->next_ns) {
+			uint64_t now = ipk_clock_now_ns();
+			uint64_t next = q->chain->ops->next_ns(q->chain->priv, now);
+
+			wait = next > now ? next - now : 0;
+		}
+		if (wait < IPK_EQUEUE_MIN_WAIT_NS)
+			wait = IPK_EQUEUE_MIN_WAIT_NS;
+	}
+	pthread_mutex_unlock(&q->lock);
+	return wait;
+}
+
 bool ipk_equeue_full(struct ipk_equeue *q, uint32_t len)
 {
 	bool full;
@@ -329,7 +348,8 @@ static bool chain_valid(const struct ipk_equeue_chain *chain)
 	       ops->len_bytes;
 }
 
-/* Stores the handed-over packets in order; refused ones go to @refused / @evicted. */
+/* Stores the handed-over packets in order; refused ones (already counted) go to
+ * @refused, evicted ones to @evicted. */
 static void hand_over_locked(struct ipk_equeue *q, struct ipk_equeue_dropped *held,
 			     struct ipk_equeue_dropped *refused, struct ipk_equeue_dropped *evicted)
 {
@@ -341,7 +361,8 @@ static void hand_over_locked(struct ipk_equeue *q, struct ipk_equeue_dropped *he
 		int rc = store_locked(q, pkt, now, evicted);
 
 		if (rc) {
-			refused->why = (enum ipk_drop_reason)rc;
+			/* Counted now, under each packet's own reason; freed after unlock. */
+			ipk_drop_count(&q->drops, (enum ipk_drop_reason)rc);
 			ipk_equeue_dropped_add(refused, pkt);
 		}
 		pkt = next;
@@ -352,10 +373,12 @@ int ipk_equeue_attach(struct ipk_equeue *q, struct ipk_equeue_chain *chain,
 		      struct ipk_equeue_chain **old)
 {
 	struct ipk_equeue_dropped held = { 0 }, refused = { 0 }, evicted = { 0 };
+	struct ipk_event *waker;
 
 	if (chain && !chain_valid(chain))
 		return -EINVAL;
 	pthread_mutex_lock(&q->lock);
+	waker = q->waker;
 	take_all_locked(q, &held);
 	*old = q->chain;
 	q->chain = chain;
@@ -366,22 +389,31 @@ int ipk_equeue_attach(struct ipk_equeue *q, struct ipk_equeue_chain *chain,
 	if (q->sleeping_get)
 		pthread_cond_broadcast(&q->not_empty);
 	pthread_mutex_unlock(&q->lock);
-	drop_all(q, &refused);
+	while (refused.head) {
+		struct ipk_pkt *pkt = refused.head;
+
+		refused.head = pkt->next;
+		ipk_pkt_drop(pkt, NULL, IPK_DROP_NONE); /* counted in hand_over_locked() */
+	}
 	drop_all(q, &evicted);
-	if (q->waker)
-		ipk_event_ring(q->waker);
+	/* The new chain may hand out what the old one held back: let the poller look. */
+	if (waker)
+		ipk_event_ring(waker);
 	return 0;
 }
 
 void ipk_equeue_close(struct ipk_equeue *q)
 {
+	struct ipk_event *waker;
+
 	pthread_mutex_lock(&q->lock);
 	q->closed = true;
+	waker = q->waker;
 	pthread_cond_broadcast(&q->not_empty);
 	pthread_cond_broadcast(&q->not_full);
 	pthread_mutex_unlock(&q->lock);
-	if (q->waker)
-		ipk_event_ring(q->waker);
+	if (waker)
+		ipk_event_ring(waker);
 }
 
 uint32_t ipk_equeue_flush(struct ipk_equeue *q, enum ipk_drop_reason reason)

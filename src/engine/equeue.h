@@ -42,6 +42,12 @@
 
 struct ipk_event;
 
+/* Shortest sleep ipk_equeue_wait_ns() suggests: a chain whose next_ns says "now" but whose
+ * dequeue still returns nothing must not make a poller spin. */
+#define IPK_EQUEUE_MIN_WAIT_NS 10000ull
+/* Sleep suggested for a chain that holds packets back and cannot say until when. */
+#define IPK_EQUEUE_SHAPER_POLL_NS 1000000ull
+
 /* Packets a chain hands back to be dropped, linked through pkt->next, all for one reason. */
 struct ipk_equeue_dropped {
 	struct ipk_pkt *head;
@@ -128,6 +134,12 @@ struct ipk_pkt *ipk_equeue_dequeue_wait(struct ipk_equeue *q, uint64_t timeout_n
 /* Packets and bytes held now (relaxed reads; exact when no other thread is using it). */
 uint32_t ipk_equeue_len(const struct ipk_equeue *q);
 uint64_t ipk_equeue_bytes(const struct ipk_equeue *q);
+/* For a thread that polls this queue among others and sleeps on an event: how long it may
+ * sleep before this queue could hand out a packet without a new enqueue ringing it.
+ * UINT64_MAX when empty; for a chain that holds packets back (a shaper), the time until
+ * its next_ns (at least IPK_EQUEUE_MIN_WAIT_NS; IPK_EQUEUE_SHAPER_POLL_NS without
+ * next_ns). Any thread. */
+uint64_t ipk_equeue_wait_ns(struct ipk_equeue *q);
 /* True when a packet of @len bytes would be refused as queue-full now. */
 bool ipk_equeue_full(struct ipk_equeue *q, uint32_t len);
 

@@ -45,7 +45,7 @@ int ipk_event_init(struct ipk_event *ev)
 
 	if (rc)
 		return -rc;
-	ev->seq = 0;
+	atomic_init(&ev->seq, 0);
 	rc = ipk_event_cond_init(&ev->cond);
 	if (rc)
 		pthread_mutex_destroy(&ev->lock);
@@ -60,20 +60,20 @@ void ipk_event_fini(struct ipk_event *ev)
 
 void ipk_event_ring(struct ipk_event *ev)
 {
+	/* Under the lock, so that a waiter between its check and its sleep cannot miss it. */
 	pthread_mutex_lock(&ev->lock);
-	ev->seq++;
+	/* Release: pairs with the acquire load in ipk_event_seq(); what the ringer published
+	 * before ringing (a packet in a queue) is visible to a poller that sees the ring. */
+	atomic_fetch_add_explicit(&ev->seq, 1, memory_order_release);
 	pthread_cond_broadcast(&ev->cond);
 	pthread_mutex_unlock(&ev->lock);
 }
 
 uint64_t ipk_event_seq(struct ipk_event *ev)
 {
-	uint64_t seq;
-
-	pthread_mutex_lock(&ev->lock);
-	seq = ev->seq;
-	pthread_mutex_unlock(&ev->lock);
-	return seq;
+	/* Lock-free: the poller reads it once per round. Acquire: pairs with the release in
+	 * ipk_event_ring(). */
+	return atomic_load_explicit(&ev->seq, memory_order_acquire);
 }
 
 bool ipk_event_wait(struct ipk_event *ev, uint64_t seen, uint64_t timeout_ns)
@@ -84,9 +84,9 @@ bool ipk_event_wait(struct ipk_event *ev, uint64_t seen, uint64_t timeout_ns)
 
 	ipk_event_deadline(&ts, timeout_ns);
 	pthread_mutex_lock(&ev->lock);
-	while (ev->seq == seen && rc != ETIMEDOUT)
+	while (atomic_load_explicit(&ev->seq, memory_order_relaxed) == seen && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&ev->cond, &ev->lock, &ts);
-	rang = ev->seq != seen;
+	rang = atomic_load_explicit(&ev->seq, memory_order_relaxed) != seen;
 	pthread_mutex_unlock(&ev->lock);
 	return rang;
 }

@@ -13,13 +13,14 @@
 #define IPK_ENGINE_EVENT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 struct ipk_event {
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* on CLOCK_MONOTONIC */
-	uint64_t seq;        /* rings so far; under lock */
+	_Atomic uint64_t seq; /* rings so far; written under lock, read without */
 };
 
 /* Returns 0 or a negative errno from pthreads. */

@@ -187,17 +187,14 @@ static void in_next(struct ipk_sched *s, struct ipk_pkt *pkt)
 	struct ipk_flow flow;
 	struct stash st = { 0 };
 	struct ipk_sa *sa;
-	int rc;
 
 	if (ipk_lookup_parse_flow(pkt, &info, &flow))
 		return drop(s, pkt, IPK_DROP_INNER_MISMATCH);
-	if (ipk_lookup_is_esp(s->natt_port, pkt) && pos + 1 < IPK_BUNDLE_MAX) {
-		rc = ipk_lookup_in_sa(s->sad, s->natt_port, pkt, &info, &sa, &esp_off);
-		if (!rc)
-			return in_again(s, pkt, sa);
-		if (rc != IPK_DROP_UNKNOWN_SPI) /* else: someone else's ESP in our tunnel */
-			return drop(s, pkt, rc);
-	}
+	/* Only ESP for one of our inbound SAs is another layer of a bundle; anything else (a
+	 * host's own UDP 4500 traffic, someone else's ESP) is payload, as in inline.c. */
+	if (pos + 1 < IPK_BUNDLE_MAX &&
+	    !ipk_lookup_in_sa(s->sad, s->natt_port, pkt, &info, &sa, &esp_off))
+		return in_again(s, pkt, sa);
 	if (pkt->meta.flags & IPK_SCHED_F_BUNDLE)
 		stash_read(pkt, &st);
 	st.used[pos] = pkt->meta.sa;
@@ -231,10 +228,24 @@ bool ipk_sched_step(struct ipk_sched *s)
 	return true;
 }
 
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* How long to sleep when both queues gave nothing: until a chain that holds packets back
+ * (a shaper at hook 1b or 4b) may release one, or the next fragment expiry. */
+static uint64_t idle_timeout(struct ipk_sched *s)
+{
+	uint64_t t = min_u64(ipk_equeue_wait_ns(s->q_crypto_out),
+			     ipk_equeue_wait_ns(s->q_main_in));
+
+	return s->defrag.reasm ? min_u64(t, EXPIRE_NS) : t;
+}
+
 static void *sched_thread(void *arg)
 {
 	struct ipk_sched *s = arg;
-	uint64_t timeout = s->defrag.reasm ? EXPIRE_NS : UINT64_MAX;
 
 	/* Acquire: pairs with the release store in ipk_sched_stop(). */
 	while (!atomic_load_explicit(&s->stop, memory_order_acquire)) {
@@ -242,7 +253,7 @@ static void *sched_thread(void *arg)
 
 		if (ipk_sched_step(s))
 			continue;
-		if (!ipk_event_wait(&s->ev, seen, timeout))
+		if (!ipk_event_wait(&s->ev, seen, idle_timeout(s)))
 			ipk_defrag_expire(&s->defrag);
 	}
 	return NULL;

@@ -8,6 +8,7 @@
 #include "core/err.h"
 #include "engine/equeue.h"
 #include "engine/event.h"
+#include "engine/pace.h"
 #include "proto/esp.h"
 #include "sa/sa.h"
 
@@ -50,6 +51,7 @@ int ipk_unit_init(struct ipk_unit *u, unsigned worker, const struct ipk_unit_con
 	u->out = out;
 	u->ask = ask;
 	u->wanting = true; /* a new unit is empty: it wants work */
+	ipk_pace_init(&u->pace, cfg->rate_pps, cfg->rate_bps);
 	u->ring = calloc(cfg->high, sizeof(*u->ring));
 	if (!u->ring)
 		return -ENOMEM;
@@ -131,37 +133,24 @@ static void done(struct ipk_unit *u)
 		ipk_event_ring(u->ask);
 }
 
-/* Cost of @pkt in the token bucket, in ns. */
-static uint64_t cost_ns(const struct ipk_unit *u, const struct ipk_pkt *pkt)
-{
-	uint64_t pps = 0, bps = 0;
-
-	if (u->cfg.rate_pps)
-		pps = 1000000000ull / u->cfg.rate_pps;
-	if (u->cfg.rate_bps)
-		bps = (uint64_t)pkt->len * 8u * 1000000000ull / u->cfg.rate_bps;
-	return pps > bps ? pps : bps;
-}
-
 /* Rate cap: sleeps (woken early only by stop) until the packet may be processed. */
 static void pace(struct ipk_unit *u, const struct ipk_pkt *pkt)
 {
-	uint64_t now, cost = cost_ns(u, pkt);
+	uint64_t now, start, end;
 	struct timespec ts;
 
-	if (!cost)
+	if (!ipk_pace_on(&u->pace))
 		return;
 	now = ipk_event_mono_ns();
-	if (u->next_ns > now) {
-		ipk_event_deadline(&ts, u->next_ns - now);
-		pthread_mutex_lock(&u->lock);
-		while (!u->stop && ipk_event_mono_ns() < u->next_ns)
-			if (pthread_cond_timedwait(&u->cond, &u->lock, &ts) == ETIMEDOUT)
-				break;
-		pthread_mutex_unlock(&u->lock);
-		now = ipk_event_mono_ns();
-	}
-	u->next_ns = (u->next_ns > now ? u->next_ns : now) + cost;
+	ipk_pace_book(&u->pace, pkt->len, now, &start, &end);
+	if (start <= now)
+		return;
+	ipk_event_deadline(&ts, start - now);
+	pthread_mutex_lock(&u->lock);
+	while (!u->stop && ipk_event_mono_ns() < start)
+		if (pthread_cond_timedwait(&u->cond, &u->lock, &ts) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&u->lock);
 }
 
 /* One ESP layer. Returns 0 or a drop reason. */

@@ -33,6 +33,7 @@
 #include "core/drop.h"
 #include "core/pkt.h"
 #include "crypto/alg.h"
+#include "engine/pace.h"
 
 struct ipk_equeue;
 struct ipk_event;
@@ -76,7 +77,7 @@ struct ipk_unit {
 	bool refused;               /* an offer found it wanting but full: ring when done */
 	bool stop;
 	bool started;
-	uint64_t next_ns;           /* token bucket: earliest start of the next packet */
+	struct ipk_pace pace;       /* the rate cap */
 	pthread_t thread;
 	struct ipk_drop_stats drops;
 	struct ipk_unit_stats stats;
