@@ -4,5 +4,6 @@
 #define IPK_TOOLS_COMMANDS_H
 
 int ipseck_cmd_pcap(int argc, char **argv);
+int ipseck_cmd_demo(int argc, char **argv);
 
 #endif

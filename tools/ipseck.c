@@ -13,6 +13,7 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
 	{ "pcap", ipseck_cmd_pcap, "run a capture through SPD/SAD/ESP (offline mode)" },
+	{ "demo", ipseck_cmd_demo, "the paper's Tables I and II in an in-process testbed" },
 };
 
 static void usage(FILE *f)

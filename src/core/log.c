@@ -3,12 +3,21 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 static enum ipk_log_level log_level = IPK_LOG_INFO;
+static _Atomic int log_syslog;
+
+void ipk_log_to_syslog(const char *ident)
+{
+	openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_syslog = 1;
+}
 
 void ipk_log_set_level(enum ipk_log_level level)
 {
@@ -37,6 +46,13 @@ static void log_emit(enum ipk_log_level level, int errnum, const char *fmt, va_l
 		n += snprintf(line + n, sizeof(line) - (size_t)n, ": %s", strerror(errnum));
 	if (n >= (int)sizeof(line) - 1)
 		n = (int)sizeof(line) - 2;
+	if (log_syslog) {
+		static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+		line[n] = '\0';
+		syslog(prio[level], "%s", line + strlen("ipseck "));
+		return;
+	}
 	line[n++] = '\n';
 	if (write(STDERR_FILENO, line, (size_t)n) < 0)
 		return;

@@ -2,7 +2,7 @@
 /*
  * Logging. The packet path counts and does not log; these are for the control plane,
  * start-up and rate-limited debug messages. Messages start with __func__ or an instance
- * name. Output goes to stderr (syslog is added by the daemon).
+ * name. Output goes to stderr, or to syslog after ipk_log_to_syslog().
  * Thread-safe: each message is one write.
  */
 #ifndef IPK_CORE_LOG_H
@@ -14,6 +14,9 @@ enum ipk_log_level { IPK_LOG_ERR, IPK_LOG_WARN, IPK_LOG_INFO, IPK_LOG_DEBUG };
 
 void ipk_log_set_level(enum ipk_log_level level);
 enum ipk_log_level ipk_log_get_level(void);
+/* From now on, messages go to syslog (facility daemon, tagged @ident) instead of stderr:
+ * the daemon calls it once it has detached from the terminal. */
+void ipk_log_to_syslog(const char *ident);
 
 /* log_warn appends strerror(errno); log_warnx does not. */
 void log_warn(const char *fmt, ...) IPK_PRINTF(1, 2);

@@ -18,6 +18,7 @@
 
 #include "core/compiler.h"
 #include "ctl/cmd.h"
+#include "ctl/config_gw.h"
 #include "ctl/config_policy.h"
 #include "ctl/config_qos.h"
 #include "ctl/config_sa.h"
@@ -39,6 +40,9 @@ static const struct ipk_cmd_def *const commands[] = {
 	&ipk_config_qos_del,
 	&ipk_config_hook_attach,
 	&ipk_config_hook_detach,
+	&ipk_config_engine,
+	&ipk_config_interface_add,
+	&ipk_config_interface_del,
 	&ipk_config_show_hooks,
 	&ipk_show_sa,
 	&ipk_show_policy,

@@ -30,6 +30,7 @@
 struct ipk_sad;
 struct ipk_spd;
 struct ipk_hooks;
+struct ipk_gateway;
 
 /* What a batch acts on. Members left NULL make their commands refuse ("QoS is not
  * available here" without hooks). */
@@ -37,6 +38,7 @@ struct ipk_config_ctx {
 	struct ipk_sad *sad;
 	struct ipk_spd *spd;
 	struct ipk_hooks *hooks; /* QoS objects and hook attachments (engine/hooks.h) */
+	struct ipk_gateway *gw;  /* engine and interfaces of ipseckd (gw/gateway.h) */
 };
 
 /* Parses, checks and applies @text (many lines). @origin names the source in messages
