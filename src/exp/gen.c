@@ -21,8 +21,8 @@ uint64_t ipk_gen_now_ns(void)
 void ipk_gen_sleep_until(uint64_t t_ns)
 {
 	struct timespec ts = {
-		.tv_sec = (time_t)(t_ns / IPK_NSEC_PER_SEC),
-		.tv_nsec = (long)(t_ns % IPK_NSEC_PER_SEC),
+	    .tv_sec = (time_t)(t_ns / IPK_NSEC_PER_SEC),
+	    .tv_nsec = (long)(t_ns % IPK_NSEC_PER_SEC),
 	};
 
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
@@ -38,8 +38,8 @@ int ipk_gen_init(struct ipk_gen *g, const struct ipk_gen_flow *flows, uint32_t n
 		const struct ipk_gen_flow *f = &flows[i];
 
 		if (f->size < IPK_GEN_MIN_SIZE || f->size > 1500)
-			return ipk_err_set(err, -EINVAL, "gen: flow %u: size %u not in %u..1500",
-					   i, f->size, IPK_GEN_MIN_SIZE);
+			return ipk_err_set(err, -EINVAL, "gen: flow %u: size %u not in %u..1500", i,
+					   f->size, IPK_GEN_MIN_SIZE);
 		if (!f->rate_bps && !f->rate_pps)
 			return ipk_err_set(err, -EINVAL, "gen: flow %u: no rate", i);
 		if (f->dscp > 63 || f->src.family != 4 || f->dst.family != 4)

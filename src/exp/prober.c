@@ -17,8 +17,7 @@
 #define STAMP_OFF (IPK_IPV4_HDR_LEN + 8)
 #define STAMP_LEN 16
 
-int ipk_prober_init(struct ipk_prober *p, const struct ipk_prober_config *cfg,
-		    struct ipk_err *err)
+int ipk_prober_init(struct ipk_prober *p, const struct ipk_prober_config *cfg, struct ipk_err *err)
 {
 	if (cfg->size < STAMP_OFF + STAMP_LEN || cfg->size > 1500)
 		return ipk_err_set(err, -EINVAL, "prober: size %u not in %u..1500", cfg->size,
@@ -47,13 +46,12 @@ static void l4_checksum(uint8_t *ip, uint32_t len)
 	if (ip[9] != IPK_PROTO_ICMP)
 		return;
 	memcpy(ip + 22, &sum, 2);
-	sum = htons((uint16_t)~ipk_csum_fold(ipk_csum_add(0, ip + IPK_IPV4_HDR_LEN,
-							  len - IPK_IPV4_HDR_LEN)));
+	sum = htons((uint16_t)~ipk_csum_fold(
+	    ipk_csum_add(0, ip + IPK_IPV4_HDR_LEN, len - IPK_IPV4_HDR_LEN)));
 	memcpy(ip + 22, &sum, 2);
 }
 
-static void write_probe(const struct ipk_prober *p, uint8_t *ip, uint32_t index,
-			uint64_t now_ns)
+static void write_probe(const struct ipk_prober *p, uint8_t *ip, uint32_t index, uint64_t now_ns)
 {
 	const struct ipk_prober_config *c = &p->cfg;
 	uint32_t magic = IPK_PROBER_MAGIC;
@@ -61,8 +59,8 @@ static void write_probe(const struct ipk_prober *p, uint8_t *ip, uint32_t index,
 	uint8_t proto = c->kind == IPK_PROBE_ICMP ? IPK_PROTO_ICMP : IPK_PROTO_UDP;
 
 	memset(ip, 0, c->size);
-	ipk_ipv4_build(ip, &c->src, &c->dst, proto, (uint16_t)c->size, (uint8_t)(c->dscp << 2),
-		       64, true, (uint16_t)index);
+	ipk_ipv4_build(ip, &c->src, &c->dst, proto, (uint16_t)c->size, (uint8_t)(c->dscp << 2), 64,
+		       true, (uint16_t)index);
 	if (c->kind == IPK_PROBE_ICMP) {
 		ip[20] = ICMP_ECHO_REQUEST;
 		v = htons(c->ident);
@@ -234,8 +232,7 @@ void ipk_prober_summarize(const struct ipk_prober *p, uint32_t first, uint32_t c
 	free(rtt);
 }
 
-void ipk_prober_write_series(const struct ipk_prober *p, uint32_t first, uint32_t count,
-			     FILE *f)
+void ipk_prober_write_series(const struct ipk_prober *p, uint32_t first, uint32_t count, FILE *f)
 {
 	uint64_t t0 = 0;
 

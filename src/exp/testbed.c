@@ -80,7 +80,7 @@ void ipk_tb_config_init(struct ipk_tb_config *c)
 
 const char *ipk_tb_design_name(enum ipk_tb_design d)
 {
-	static const char *const names[] = { "coupled", "decoupled", "decoupled+qos" };
+	static const char *const names[] = {"coupled", "decoupled", "decoupled+qos"};
 
 	return d <= IPK_TB_QOS ? names[d] : "?";
 }
@@ -88,8 +88,7 @@ const char *ipk_tb_design_name(enum ipk_tb_design d)
 /* ---- configuration text: SAs, policies, chains ---- */
 
 /* Appends printf output to @buf (size @size, used @*len). */
-static void appendf(char *buf, size_t size, size_t *len, const char *fmt, ...)
-	IPK_PRINTF(4, 5);
+static void appendf(char *buf, size_t size, size_t *len, const char *fmt, ...) IPK_PRINTF(4, 5);
 static void appendf(char *buf, size_t size, size_t *len, const char *fmt, ...)
 {
 	va_list ap;
@@ -123,8 +122,10 @@ static void append_sa(char *buf, size_t size, size_t *len, const struct ipk_alg 
 		      const char *name, uint32_t spi, const char *dir, const char *src,
 		      const char *dst)
 {
-	appendf(buf, size, len, "sa add name %s spi 0x%x dir %s mode tunnel src %s dst %s "
-		"proposal %s", name, spi, dir, src, dst, alg->name);
+	appendf(buf, size, len,
+		"sa add name %s spi 0x%x dir %s mode tunnel src %s dst %s "
+		"proposal %s",
+		name, spi, dir, src, dst, alg->name);
 	append_keys(buf, size, len, alg, spi);
 	appendf(buf, size, len, "\n");
 }
@@ -145,18 +146,23 @@ static void sa_text(const struct ipk_tb_config *c, const struct ipk_alg *alg, bo
 		snprintf(src, sizeof(src), "192.0.2.%u", i);
 		append_sa(buf, size, &len, alg, name, SPI_HOST + i, in, src, GW_ADDR);
 		if (!client)
-			appendf(buf, size, &len, "policy add name h%u dir in src 10.1.%u.0/24 "
-				"dst 10.9.0.0/24 action protect sa h%u\n", i, i, i);
+			appendf(buf, size, &len,
+				"policy add name h%u dir in src 10.1.%u.0/24 "
+				"dst 10.9.0.0/24 action protect sa h%u\n",
+				i, i, i);
 	}
 	append_sa(buf, size, &len, alg, "p-in", SPI_PROBE_IN, in, PROBER_ADDR, GW_ADDR);
 	append_sa(buf, size, &len, alg, "p-out", SPI_PROBE_OUT, out, GW_ADDR, PROBER_ADDR);
 	if (client)
 		return;
-	appendf(buf, size, &len,
-		"policy add name p-in dir in src 10.1.100.0/24 dst 10.9.0.0/24 action protect sa p-in\n"
-		"policy add name p-out dir out src 10.9.0.0/24 dst 10.1.100.0/24 action protect sa p-out\n"
-		"policy add name plain-in dir in src " PROBER_ADDR "/32 dst 10.9.0.0/24 action bypass\n"
-		"policy add name plain-out dir out src 10.9.0.0/24 dst " PROBER_ADDR "/32 action bypass\n");
+	appendf(
+	    buf, size, &len,
+	    "policy add name p-in dir in src 10.1.100.0/24 dst 10.9.0.0/24 action protect sa p-in\n"
+	    "policy add name p-out dir out src 10.9.0.0/24 dst 10.1.100.0/24 action protect sa "
+	    "p-out\n"
+	    "policy add name plain-in dir in src " PROBER_ADDR "/32 dst 10.9.0.0/24 action bypass\n"
+	    "policy add name plain-out dir out src 10.9.0.0/24 dst " PROBER_ADDR
+	    "/32 action bypass\n");
 }
 
 /* Strict priority for EF in front of queue @hook's FIFO of @be packets
@@ -169,8 +175,8 @@ static void append_prio(char *buf, size_t size, size_t *len, unsigned hook, uint
 		"qos add name be%u kind fifo limit %u\n"
 		"qos add name sp%u kind prio\n"
 		"qos node name n%u classify c%u children ef%u,be%u schedule sp%u\n"
-		"hook attach %u n%u\n", hook, hook, EF_PKTS, hook, be, hook, hook, hook, hook, hook, hook,
-		hook, hook);
+		"hook attach %u n%u\n",
+		hook, hook, EF_PKTS, hook, be, hook, hook, hook, hook, hook, hook, hook, hook);
 }
 
 static void chain_text(const struct ipk_tb_config *c, char *buf, size_t size)
@@ -268,9 +274,8 @@ static void *tx_thread(void *arg)
 
 static int make_links(struct ipk_testbed *tb)
 {
-	static const char *const names[] = { "prober>gw", "gw>prober", "gw>sink", "sink>gw" };
-	static const ipk_link_deliver_fn fns[] = { to_engine_in, at_prober, at_sink,
-						   to_engine_out };
+	static const char *const names[] = {"prober>gw", "gw>prober", "gw>sink", "sink>gw"};
+	static const ipk_link_deliver_fn fns[] = {to_engine_in, at_prober, at_sink, to_engine_out};
 	int rc = ipk_net_init(&tb->net);
 
 	if (rc)
@@ -295,8 +300,8 @@ static int make_engine(struct ipk_testbed *tb, struct ipk_err *err)
 	uint32_t ef;
 
 	ipk_engine_config_init(&ec);
-	ec.mode = c->design == IPK_TB_DECOUPLED || c->design == IPK_TB_QOS ?
-			  IPK_ENGINE_DECOUPLED : IPK_ENGINE_COUPLED;
+	ec.mode = c->design == IPK_TB_DECOUPLED || c->design == IPK_TB_QOS ? IPK_ENGINE_DECOUPLED
+									   : IPK_ENGINE_COUPLED;
 	ec.n_units = 1;
 	ec.unit.rate_bps = c->cap_bps;
 	ec.unit.high = c->unit_high;
@@ -317,7 +322,7 @@ static int make_engine(struct ipk_testbed *tb, struct ipk_err *err)
 static int apply(struct ipk_sad *sad, struct ipk_spd *spd, struct ipk_hooks *hooks,
 		 const char *text, const char *origin, struct ipk_err *err)
 {
-	struct ipk_config_ctx ctx = { .sad = sad, .spd = spd, .hooks = hooks };
+	struct ipk_config_ctx ctx = {.sad = sad, .spd = spd, .hooks = hooks};
 
 	return ipk_config_apply(&ctx, text, origin, err);
 }
@@ -357,7 +362,7 @@ static int make_hosts(struct ipk_testbed *tb, struct ipk_err *err)
 {
 	const struct ipk_tb_config *c = &tb->cfg;
 	struct ipk_gen_flow flows[IPK_TB_MAX_HOSTS];
-	struct ipk_prober_config pc = { 0 };
+	struct ipk_prober_config pc = {0};
 	bool ipsec = c->probe == IPK_TB_PROBE_IPSEC;
 	int rc;
 
@@ -398,8 +403,10 @@ static int check_config(const struct ipk_tb_config *c, const struct ipk_alg **al
 {
 	*alg = ipk_alg_find(c->alg);
 	if (!*alg || (*alg)->insecure)
-		return ipk_err_set(err, -EINVAL, "testbed: unknown algorithm '%s' (expected one "
-				   "of %s)", c->alg, ipk_alg_names());
+		return ipk_err_set(err, -EINVAL,
+				   "testbed: unknown algorithm '%s' (expected one "
+				   "of %s)",
+				   c->alg, ipk_alg_names());
 	if (!c->n_hosts || c->n_hosts > IPK_TB_MAX_HOSTS || !c->cap_bps || !c->queue_pkts)
 		return ipk_err_set(err, -EINVAL, "testbed: hosts 1..%u, cap and queue non-zero",
 				   IPK_TB_MAX_HOSTS);
@@ -426,9 +433,9 @@ static void ask_for_low_latency(void)
 		uint32_t sched_priority;
 		uint64_t sched_runtime, sched_deadline, sched_period;
 	} attr = {
-		.size = sizeof(attr),
-		.sched_policy = SCHED_OTHER,
-		.sched_runtime = 100000, /* ns: the slice EEVDF gives the thread */
+	    .size = sizeof(attr),
+	    .sched_policy = SCHED_OTHER,
+	    .sched_runtime = 100000, /* ns: the slice EEVDF gives the thread */
 	};
 
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);

@@ -5,15 +5,22 @@
 usage: check_demo.py RESULTS.json
 
 Decoupled + QoS under the flood: EF loss 0 and EF p99 RTT within 2 ms of the unloaded
-RTT (the idle probes' median); plain probes lose nothing in the decoupled designs; the
+RTT (the smallest RTT of the probes sent before the flood: their median would let a
+disturbed idle phase loosen the check); plain probes lose nothing in the decoupled designs; the
 flood's goodput is at least 90% of the gateway's capacity in the decoupled designs; the
 coupled baseline loses plain and EF probes (loss > 0). Prints one line per check.
+
+Exit status: 0 all checks passed; 1 a check failed; 77 a check failed while other
+processes kept more than BUSY_CPUS of the two CPUs busy (results.json, machine.foreign_cpus):
+the targets are latencies of a few hundred microseconds per thread hop, which such a run
+cannot measure, so it proves nothing either way (docs/experiments.md, "Platform noise").
 """
 import json
 import sys
 
 EF_SLACK_MS = 2.0
 GOODPUT_SHARE = 0.90
+BUSY_CPUS = 0.5
 
 
 def main():
@@ -31,9 +38,9 @@ def main():
     idle, loaded = qos["idle"], qos["loaded"]
     check(loaded["sent"] > 0 and loaded["loss_pct"] == 0,
           "decoupled+qos: EF loss %.1f%% of %d probes is 0" % (loaded["loss_pct"], loaded["sent"]))
-    check(loaded["p99_ms"] <= idle["p50_ms"] + EF_SLACK_MS,
+    check(idle["received"] > 0 and loaded["p99_ms"] <= idle["min_ms"] + EF_SLACK_MS,
           "decoupled+qos: EF p99 %.2f ms within %.1f ms of the unloaded %.2f ms"
-          % (loaded["p99_ms"], EF_SLACK_MS, idle["p50_ms"]))
+          % (loaded["p99_ms"], EF_SLACK_MS, idle["min_ms"]))
     for design in ("decoupled", "decoupled+qos"):
         plain = runs[("I", design)]["loaded"]
         check(plain["sent"] > 0 and plain["loss_pct"] == 0,
@@ -50,8 +57,9 @@ def main():
     for r in data["runs"]:
         check(r["balanced"], "%s (table %s): engine conservation holds" % (r["design"], r["table"]))
     if failures:
-        print("%d check(s) failed" % len(failures))
-        return 1
+        busy = data["machine"].get("foreign_cpus", 0)
+        print("%d check(s) failed; other processes kept %.2f CPUs busy" % (len(failures), busy))
+        return 77 if busy > BUSY_CPUS else 1
     print("all checks passed")
     return 0
 

@@ -4,9 +4,11 @@
 # targets (check_demo.py). About 15 s; meson runs it alone (is_parallel false).
 #
 # The EF target is a latency of a few hundred microseconds per hop through some seven
-# threads on two shared vCPUs: another busy process, or the hypervisor, can stall one of
-# them for milliseconds (docs/experiments.md, "Platform noise"). So a failed check earns
-# another full run, said aloud with the load average; three failures in a row fail.
+# threads on two vCPUs: another busy process, or the hypervisor, can stall one of them
+# for milliseconds (docs/experiments.md, "Platform noise"). So a failed check earns
+# another full run, said aloud, up to three. The checker says 77 when a run failed while
+# other processes kept the CPUs busy: if every attempt was such a run, the test is
+# skipped (77), as it could not measure; a failure on a quiet machine fails it.
 # usage: demo_test.sh IPSECK CHECKER
 set -u
 ipseck=$1
@@ -14,12 +16,15 @@ checker=$2
 out=$(mktemp -d "${TMPDIR:-/tmp}/ipseck-demo.XXXXXX")
 trap 'rm -rf "$out"' EXIT
 
+result=77
 for attempt in 1 2 3; do
 	"$ipseck" demo --quick --out "$out/$attempt" || exit 1
-	if /usr/bin/python3 "$checker" "$out/$attempt/results.json"; then
-		exit 0
-	fi
+	/usr/bin/python3 "$checker" "$out/$attempt/results.json"
+	rc=$?
+	[ "$rc" -eq 0 ] && exit 0
+	[ "$rc" -eq 77 ] || result=1
 	echo "demo_test: attempt $attempt failed the checks (load average:" \
 		"$(cut -d' ' -f1-3 /proc/loadavg))"
 done
-exit 1
+[ "$result" -eq 77 ] && echo "demo_test: skipped: every attempt ran on a busy machine"
+exit $result

@@ -60,8 +60,8 @@ static void plain_round_trip(void **state)
 		enum ipk_probe_kind kind;
 		uint64_t rtt_ns;
 	} rows[] = {
-		{ IPK_PROBE_ICMP, 250000 }, /* 1 */
-		{ IPK_PROBE_UDP, 3 * MS },  /* 2 */
+	    {IPK_PROBE_ICMP, 250000}, /* 1 */
+	    {IPK_PROBE_UDP, 3 * MS},  /* 2 */
 	};
 
 	for (unsigned i = 0; i < IPK_ARRAY_SIZE(rows); i++) {
@@ -116,21 +116,22 @@ static void icmp_checksum_verifies(void **state)
 static void esp_round_trip(void **state)
 {
 	struct ipk_sad *sad;
-	struct ipk_config_ctx ctx = { 0 };
+	struct ipk_config_ctx ctx = {0};
 	struct ipk_prober_config c;
 	struct ipk_prober p;
-	struct ipk_err err = { "" };
+	struct ipk_err err = {""};
 	struct ipk_ip_info info;
 	uint32_t off, spi;
 
 	assert_int_equal(ipk_sad_create(&sad, 1), 0);
 	ctx.sad = sad;
-	if (ipk_config_apply(&ctx,
-			     "sa add name po spi 0x1010 dir out mode tunnel src 192.0.2.100 dst 192.0.2.254" KEY
-			     "sa add name gi spi 0x1010 dir in mode tunnel src 192.0.2.100 dst 192.0.2.254" KEY
-			     "sa add name go spi 0x1011 dir out mode tunnel src 192.0.2.254 dst 192.0.2.100" KEY
-			     "sa add name pi spi 0x1011 dir in mode tunnel src 192.0.2.254 dst 192.0.2.100" KEY,
-			     "t", &err))
+	if (ipk_config_apply(
+		&ctx,
+		"sa add name po spi 0x1010 dir out mode tunnel src 192.0.2.100 dst 192.0.2.254" KEY
+		"sa add name gi spi 0x1010 dir in mode tunnel src 192.0.2.100 dst 192.0.2.254" KEY
+		"sa add name go spi 0x1011 dir out mode tunnel src 192.0.2.254 dst 192.0.2.100" KEY
+		"sa add name pi spi 0x1011 dir in mode tunnel src 192.0.2.254 dst 192.0.2.100" KEY,
+		"t", &err))
 		fail_msg("%s", err.msg);
 	prober_config(&c, IPK_PROBE_ICMP);
 	c.sa_out = ipk_sad_find(sad, "po");
@@ -144,7 +145,8 @@ static void esp_round_trip(void **state)
 		assert_int_equal(ipk_ip_parse(ipk_pkt_data(pkt), pkt->len, &info), 0);
 		assert_int_equal(info.proto, IPK_PROTO_ESP);
 		assert_int_equal(info.dscp, IPK_DSCP_EF); /* copied to the outer header */
-		assert_int_equal(ipk_esp_locate(ipk_pkt_data(pkt), pkt->len, &info, 0, &off, &spi), 0);
+		assert_int_equal(ipk_esp_locate(ipk_pkt_data(pkt), pkt->len, &info, 0, &off, &spi),
+				 0);
 		assert_int_equal(ipk_esp_decap(ipk_sad_find(sad, "gi"), pkt, off, 0), 0);
 		assert_true(ipk_prober_reflect(ipk_pkt_data(pkt), pkt->len));
 		assert_int_equal(ipk_esp_encap(ipk_sad_find(sad, "go"), pkt, 0), 0);
@@ -210,8 +212,8 @@ static void at_sink(void *arg, struct ipk_pkt *pkt, uint64_t now_ns)
  * sent at once: four arrive in order at 2, 3, 4, 5 ms; two are dropped (queue-full). */
 static void link_rate_delay_limit(void **state)
 {
-	struct ipk_link_config lc = { .rate_bps = 10000000, .delay_ns = MS, .limit_pkts = 4 };
-	struct sink s = { 0 };
+	struct ipk_link_config lc = {.rate_bps = 10000000, .delay_ns = MS, .limit_pkts = 4};
+	struct sink s = {0};
 	struct ipk_link *l;
 	struct ipk_net net;
 	uint64_t t0;
@@ -255,9 +257,9 @@ static bool count_emit(void *arg, unsigned flow, struct ipk_pkt *pkt)
  * packets (1000/s), flow 2 at 200/s; within 3% (absolute deadlines do not drift). */
 static void gen_pacing(void **state)
 {
-	struct ipk_gen_flow f[3] = { 0 };
-	static const uint32_t want[3] = { 300, 300, 60 };
-	uint32_t n[3] = { 0 };
+	struct ipk_gen_flow f[3] = {0};
+	static const uint32_t want[3] = {300, 300, 60};
+	uint32_t n[3] = {0};
 	struct ipk_gen *g = calloc(1, sizeof(*g));
 
 	for (unsigned i = 0; i < 3; i++) {
@@ -284,15 +286,15 @@ static void gen_refuses(void **state)
 		uint64_t pps;
 		const char *msg;
 	} rows[] = {
-		{ 20, 100, "size 20 not in 44..1500" }, /* 1 */
-		{ 1501, 100, "size 1501" },             /* 2 */
-		{ 500, 0, "no rate" },                  /* 3 */
+	    {20, 100, "size 20 not in 44..1500"}, /* 1 */
+	    {1501, 100, "size 1501"},		  /* 2 */
+	    {500, 0, "no rate"},		  /* 3 */
 	};
 	struct ipk_gen *g = calloc(1, sizeof(*g));
 
 	for (unsigned i = 0; i < IPK_ARRAY_SIZE(rows); i++) {
-		struct ipk_gen_flow f = { .size = rows[i].size, .rate_pps = rows[i].pps };
-		struct ipk_err err = { "" };
+		struct ipk_gen_flow f = {.size = rows[i].size, .rate_pps = rows[i].pps};
+		struct ipk_err err = {""};
 
 		ipk_addr_parse("10.1.1.1", &f.src);
 		ipk_addr_parse("10.9.0.1", &f.dst);
@@ -306,13 +308,10 @@ static void gen_refuses(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(plain_round_trip),
-		cmocka_unit_test(icmp_checksum_verifies),
-		cmocka_unit_test(esp_round_trip),
-		cmocka_unit_test(summary_numbers),
-		cmocka_unit_test(link_rate_delay_limit),
-		cmocka_unit_test(gen_pacing),
-		cmocka_unit_test(gen_refuses),
+	    cmocka_unit_test(plain_round_trip),	     cmocka_unit_test(icmp_checksum_verifies),
+	    cmocka_unit_test(esp_round_trip),	     cmocka_unit_test(summary_numbers),
+	    cmocka_unit_test(link_rate_delay_limit), cmocka_unit_test(gen_pacing),
+	    cmocka_unit_test(gen_refuses),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -297,6 +297,24 @@ static void run_inline(struct ipk_inline *ctx, struct ipk_pkt *pkt)
 	}
 }
 
+/* Tunnel mode promises a parsed inner packet. Transport mode only rebuilds the header
+ * around what the peer sent (an extension header after ESP is not walked); the inline
+ * path parses it for the policy check. Either way the IP header must still be there. */
+static void check_recovered(const struct ipk_sa *sa, struct ipk_pkt *pkt, uint8_t version)
+{
+	struct ipk_ip_info info;
+	const uint8_t *d = ipk_pkt_data(pkt);
+
+	if (sa->rt.mode == IPK_MODE_TUNNEL) {
+		if (ipk_ip_parse(d, pkt->len, &info) != 0)
+			die("decap", "recovered a tunnelled packet that does not parse");
+		return;
+	}
+	if (pkt->len < (version == 6 ? IPK_IPV6_HDR_LEN : IPK_IPV4_HDR_LEN) ||
+	    d[0] >> 4 != version)
+		die("decap", "transport mode lost the IP header");
+}
+
 static void run_direct(struct ipk_pkt *pkt)
 {
 	struct ipk_ip_info info;
@@ -316,8 +334,8 @@ static void run_direct(struct ipk_pkt *pkt)
 	rc = ipk_esp_decap(sa, pkt, esp_off, 0);
 	if (verbose)
 		fprintf(stderr, "decap: %s\n", rc ? ipk_drop_name((enum ipk_drop_reason)rc) : "ok");
-	if (rc == 0 && ipk_ip_parse(ipk_pkt_data(pkt), pkt->len, &info) != 0)
-		die("decap", "recovered a packet that does not parse");
+	if (rc == 0)
+		check_recovered(sa, pkt, info.version);
 out:
 	ipk_pkt_free(pkt);
 }
