@@ -123,3 +123,44 @@ struct ipk_pkt *ipk_pkt_from_bytes(struct ipk_pool *pool, const void *data, size
 	memcpy(dst, data, len);
 	return pkt;
 }
+
+void ipk_pkt_list_push(struct ipk_pkt_list *l, struct ipk_pkt *pkt)
+{
+	pkt->next = NULL;
+	if (l->tail)
+		l->tail->next = pkt;
+	else
+		l->head = pkt;
+	l->tail = pkt;
+	l->count++;
+	l->bytes += pkt->len;
+}
+
+struct ipk_pkt *ipk_pkt_list_pop(struct ipk_pkt_list *l)
+{
+	struct ipk_pkt *pkt = l->head;
+
+	if (!pkt)
+		return NULL;
+	l->head = pkt->next;
+	if (!l->head)
+		l->tail = NULL;
+	pkt->next = NULL;
+	l->count--;
+	l->bytes -= pkt->len;
+	return pkt;
+}
+
+void ipk_pkt_list_splice(struct ipk_pkt_list *to, struct ipk_pkt_list *from)
+{
+	if (!from->head)
+		return;
+	if (to->tail)
+		to->tail->next = from->head;
+	else
+		to->head = from->head;
+	to->tail = from->tail;
+	to->count += from->count;
+	to->bytes += from->bytes;
+	memset(from, 0, sizeof(*from));
+}

@@ -94,6 +94,22 @@ void ipk_pkt_free(struct ipk_pkt *pkt);
 /* Counts @pkt under @reason in @stats (may be NULL), then frees it. Consumes @pkt. */
 void ipk_pkt_drop(struct ipk_pkt *pkt, struct ipk_drop_stats *stats, enum ipk_drop_reason reason);
 
+/* A packet list in FIFO order, linked through pkt->next: the storage of queues.
+ * Zero-initialised means empty. Whoever holds the list owns its packets. */
+struct ipk_pkt_list {
+	struct ipk_pkt *head;
+	struct ipk_pkt *tail;
+	uint32_t count;
+	uint64_t bytes;
+};
+
+/* Appends @pkt; takes the packet from the caller. */
+void ipk_pkt_list_push(struct ipk_pkt_list *l, struct ipk_pkt *pkt);
+/* Removes and returns the first packet (the caller owns it), or NULL. */
+struct ipk_pkt *ipk_pkt_list_pop(struct ipk_pkt_list *l);
+/* Moves every packet of @from to the end of @to; @from is empty after. */
+void ipk_pkt_list_splice(struct ipk_pkt_list *to, struct ipk_pkt_list *from);
+
 /* Copies @len bytes from @data into a fresh packet; NULL if the pool is empty or the data
  * does not fit between headroom and tailroom. */
 struct ipk_pkt *ipk_pkt_from_bytes(struct ipk_pool *pool, const void *data, size_t len);

@@ -79,12 +79,12 @@ void ipk_equeue_set_waker(struct ipk_equeue *q, struct ipk_event *ev)
 
 static uint32_t len_locked(const struct ipk_equeue *q)
 {
-	return q->chain ? q->chain->ops->len_pkts(q->chain->priv) : q->fifo_pkts;
+	return q->chain ? q->chain->ops->len_pkts(q->chain->priv) : q->fifo.count;
 }
 
 static uint64_t bytes_locked(const struct ipk_equeue *q)
 {
-	return q->chain ? q->chain->ops->len_bytes(q->chain->priv) : q->fifo_bytes;
+	return q->chain ? q->chain->ops->len_bytes(q->chain->priv) : q->fifo.bytes;
 }
 
 /* Mirrors the lengths into the atomics that stats read without the lock. */
@@ -105,40 +105,13 @@ static bool full_locked(const struct ipk_equeue *q, uint32_t len)
 	return q->limit_bytes && bytes_locked(q) + len > q->limit_bytes;
 }
 
-static void fifo_push(struct ipk_equeue *q, struct ipk_pkt *pkt)
-{
-	pkt->next = NULL;
-	if (q->tail)
-		q->tail->next = pkt;
-	else
-		q->head = pkt;
-	q->tail = pkt;
-	q->fifo_pkts++;
-	q->fifo_bytes += pkt->len;
-}
-
-static struct ipk_pkt *fifo_pop(struct ipk_equeue *q)
-{
-	struct ipk_pkt *pkt = q->head;
-
-	if (!pkt)
-		return NULL;
-	q->head = pkt->next;
-	if (!q->head)
-		q->tail = NULL;
-	pkt->next = NULL;
-	q->fifo_pkts--;
-	q->fifo_bytes -= pkt->len;
-	return pkt;
-}
-
 /* Stores @pkt in the FIFO or the chain (hook Na). Returns 0 or the reason to drop @pkt;
  * evicted packets are left in @evicted for the caller to drop after unlock. */
 static int store_locked(struct ipk_equeue *q, struct ipk_pkt *pkt, uint64_t now,
 			struct ipk_equeue_dropped *evicted)
 {
 	if (!q->chain) {
-		fifo_push(q, pkt);
+		ipk_pkt_list_push(&q->fifo, pkt);
 		return 0;
 	}
 	return q->chain->ops->enqueue(q->chain->priv, pkt, now, evicted);
@@ -220,7 +193,7 @@ static struct ipk_pkt *get_locked(struct ipk_equeue *q, struct ipk_equeue_droppe
 	if (q->chain)
 		pkt = q->chain->ops->dequeue(q->chain->priv, ipk_clock_now_ns(), dropped);
 	else
-		pkt = fifo_pop(q);
+		pkt = ipk_pkt_list_pop(&q->fifo);
 	if (pkt)
 		atomic_fetch_add_explicit(&q->out, 1, memory_order_relaxed);
 	if ((pkt || dropped->count) && q->sleeping_put)
@@ -336,7 +309,7 @@ static void take_all_locked(struct ipk_equeue *q, struct ipk_equeue_dropped *out
 		q->chain->ops->drain(q->chain->priv, out);
 		return;
 	}
-	while ((pkt = fifo_pop(q)))
+	while ((pkt = ipk_pkt_list_pop(&q->fifo)))
 		ipk_equeue_dropped_add(out, pkt);
 }
 

@@ -91,9 +91,7 @@ struct ipk_equeue {
 	pthread_mutex_t lock;
 	pthread_cond_t not_empty;     /* CLOCK_MONOTONIC */
 	pthread_cond_t not_full;
-	struct ipk_pkt *head, *tail;  /* the default FIFO; empty while a chain is attached */
-	uint32_t fifo_pkts;
-	uint64_t fifo_bytes;
+	struct ipk_pkt_list fifo;     /* the default FIFO; empty while a chain is attached */
 	uint32_t limit_pkts;          /* >= 1 */
 	uint64_t limit_bytes;         /* 0: no byte limit */
 	struct ipk_equeue_chain *chain; /* NULL: the default FIFO */

@@ -62,14 +62,6 @@ enum ipk_qos_color { IPK_QOS_GREEN = 0, IPK_QOS_YELLOW = 1, IPK_QOS_RED = 2 };
 /* Arity and threading, checked by a hook before it publishes a chain (STYLE §2). */
 enum ipk_qos_threading { IPK_QOS_SINGLE_THREAD, IPK_QOS_MP_SC, IPK_QOS_MP_MC };
 
-/* A packet list (FIFO order) linked through pkt->next. Zero-initialised = empty. */
-struct ipk_pkt_list {
-	struct ipk_pkt *head;
-	struct ipk_pkt *tail;
-	uint32_t count;
-	uint64_t bytes;
-};
-
 /* Arguments as word pairs: argv = { "quantum", "1500", "weights", "4,1,1" }. */
 struct ipk_qos_args {
 	int argc;
@@ -220,11 +212,6 @@ struct ipk_qos_spec {
 int ipk_qos_spec_split(const char *text, struct ipk_qos_spec *spec, const char *comp,
 		       struct ipk_err *err);
 
-/* Packet list helpers. */
-void ipk_pkt_list_push(struct ipk_pkt_list *l, struct ipk_pkt *pkt);
-struct ipk_pkt *ipk_pkt_list_pop(struct ipk_pkt_list *l);
-/* Moves every packet of @from to the end of @to. */
-void ipk_pkt_list_splice(struct ipk_pkt_list *to, struct ipk_pkt_list *from);
 
 /*
  * Data-path wrappers: call the op and keep the instance's in/out/drops counters, so that
