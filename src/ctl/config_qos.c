@@ -373,6 +373,10 @@ static int hook_attach_check(struct ipk_cmd_batch *b, const void *arg, struct ip
 	if (v.kind != IPK_QOS_QUEUE)
 		return ipk_err_set(err, -EINVAL, "hook attach: '%s' is not a queue or node",
 				   c->name);
+	if (!ipk_hooks_available(b->ctx->hooks, c->hook))
+		return ipk_err_set(err, -ENODEV, "hook attach: no queue %u to attach to here "
+				   "(no packet engine, or the coupled mode's queues 1 and 2 only)",
+				   c->hook);
 	key_of(key, "use", c->name);
 	if (ipk_cmd_note_set(b, key, true, NULL))
 		return -ENOMEM;

@@ -299,6 +299,11 @@ int ipk_hooks_detach(struct ipk_hooks *h, unsigned hook, struct ipk_err *err)
 	return swap_chain(h, hook, NULL, err);
 }
 
+bool ipk_hooks_available(const struct ipk_hooks *h, unsigned hook)
+{
+	return h->engine && ipk_engine_queue(h->engine, hook);
+}
+
 const char *ipk_hooks_attached(const struct ipk_hooks *h, unsigned hook)
 {
 	const struct hook_obj *o = at_hook(h, hook);

@@ -75,6 +75,10 @@ int ipk_hooks_del(struct ipk_hooks *h, const char *name, struct ipk_err *err);
 int ipk_hooks_attach(struct ipk_hooks *h, unsigned hook, const char *name, struct ipk_err *err);
 /* `hook detach`: back to the plain FIFO; the chain's objects are deleted. */
 int ipk_hooks_detach(struct ipk_hooks *h, unsigned hook, struct ipk_err *err);
+/* True when @hook has a queue to attach to: an engine runs and has it (coupled mode has
+ * only queues 1 and 2). The configuration's check step asks this, so a batch that could
+ * not attach fails before it changes anything. */
+bool ipk_hooks_available(const struct ipk_hooks *h, unsigned hook);
 /* The name attached at @hook, or NULL. */
 const char *ipk_hooks_attached(const struct ipk_hooks *h, unsigned hook);
 

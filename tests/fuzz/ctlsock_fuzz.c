@@ -6,9 +6,9 @@
  * descriptor of an accepted connection, so the input goes in the way a client's bytes do:
  * one server listens on a socket in a private temporary directory (made once), and for
  * each input a client connects, writes the input, shuts its sending side and the server is
- * run until it has dropped the client. Whatever the bytes, the server must answer and close
- * without crashing, and every reply must be a well-formed message that the client-side
- * reader takes. The input is also handed to the client-side reader, ipk_ctlsock_recv(),
+ * run until it has dropped the client, the client reading the replies meanwhile. Whatever
+ * the bytes, the server must answer and close without crashing, and the replies must be
+ * whole OK or ERR messages. The input is also handed to the client-side reader, ipk_ctlsock_recv(),
  * through a socketpair, as if a server had sent it.
  * The handler echoes the request text (or fails for a text starting with 'E'), so that the
  * fuzzer spends its time on framing; the command language has the config target.
@@ -31,8 +31,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define INPUT_MAX (64u * 1024u) /* stays within a socket buffer: one write, no blocking */
-#define REPLY_MAX (256u * 1024u)
-#define HANDLE_ROUNDS 64
+#define IDLE_ROUNDS 64
 
 static struct ipk_ctlsock *srv;
 static char dir[64] = "/tmp/ipk-ctlsock-fuzz-XXXXXX";
@@ -93,24 +92,46 @@ static void write_all(int fd, const uint8_t *data, size_t size)
 	}
 }
 
-/* Reads the replies the server sent, until it closed. */
-static void read_replies(int fd)
+/* What the server sent back to one input. Each reply is at most a header and a short
+ * error message or the echoed text, so this bounds them with room to spare. */
+static uint8_t replies[8 * INPUT_MAX];
+static size_t replies_len;
+
+/* Takes what the server has written so far (the client reads while the server works, or
+ * a long run of replies would fill the socket and stall both). True at end of stream. */
+static bool drain(int fd)
 {
 	for (;;) {
-		struct ipk_ctlmsg_hdr hdr;
-		char *payload = NULL;
-		size_t len = 0;
-		int rc = ipk_ctlsock_recv(fd, 100, &hdr, &payload, &len, REPLY_MAX);
+		ssize_t n = recv(fd, replies + replies_len, sizeof(replies) - replies_len,
+				 MSG_DONTWAIT);
 
-		if (rc == -EPIPE || rc == -ECONNRESET)
-			return;
-		if (rc != 0)
-			die("reply", strerror(-rc));
+		if (n > 0)
+			replies_len += (size_t)n;
+		else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			return true;
+		else if (errno == EAGAIN)
+			return false;
+		if (replies_len == sizeof(replies))
+			die("reply", "more bytes than the requests can explain");
+	}
+}
+
+/* Every reply is one whole OK or ERR message. */
+static void check_replies(void)
+{
+	size_t off = 0;
+
+	while (off < replies_len) {
+		struct ipk_ctlmsg_hdr hdr;
+
+		if (replies_len - off < sizeof(hdr))
+			die("reply", "header cut short");
+		memcpy(&hdr, replies + off, sizeof(hdr));
 		if (hdr.type != IPK_CTLMSG_OK && hdr.type != IPK_CTLMSG_ERR)
 			die("reply", "unknown type");
-		if (len != hdr.length || payload[len] != '\0')
-			die("reply", "length");
-		free(payload);
+		if (hdr.length > replies_len - off - sizeof(hdr))
+			die("reply", "payload cut short");
+		off += sizeof(hdr) + hdr.length;
 	}
 }
 
@@ -118,23 +139,32 @@ static void through_server(const uint8_t *data, size_t size)
 {
 	struct ipk_ctlsock_stats before, after;
 	struct ipk_err err = { .msg = "" };
-	int fd, i;
+	bool eof = false;
+	uint64_t seen;
+	int fd, idle;
 
 	ipk_ctlsock_get_stats(srv, &before);
+	seen = before.requests + before.bad_messages;
 	if (ipk_ctlsock_connect(path, &fd, &err))
 		die("connect", err.msg);
 	write_all(fd, data, size);
 	shutdown(fd, SHUT_WR);
-	for (i = 0; i < HANDLE_ROUNDS; i++) {
+	replies_len = 0;
+	/* One request is served at a time, so a stream of many takes many rounds: give up
+	 * only when rounds in a row pass with no request and no message refused. */
+	for (idle = 0; idle < IDLE_ROUNDS && !eof; idle++) {
 		if (ipk_ctlsock_handle(srv, 10, echo, NULL) < 0)
 			die("handle", "epoll failed");
 		ipk_ctlsock_get_stats(srv, &after);
-		if (after.accepted > before.accepted && ipk_ctlsock_next_timeout(srv) < 0)
-			break;
+		eof = drain(fd);
+		if (after.requests + after.bad_messages != seen) {
+			seen = after.requests + after.bad_messages;
+			idle = 0;
+		}
 	}
-	if (i == HANDLE_ROUNDS)
+	if (!eof || ipk_ctlsock_next_timeout(srv) >= 0)
 		die("server", "client still open after the stream ended");
-	read_replies(fd);
+	check_replies();
 	close(fd);
 }
 

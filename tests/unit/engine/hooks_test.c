@@ -231,6 +231,30 @@ static void delete_a_free_node_with_its_parts(void **state)
 	apply_ok(e, TWO_CLASS_CHAIN("c-"));
 }
 
+/* Without an engine (the pcap mode, a configuration only checked) an attach fails in the
+ * check step: the batch before it must not have changed anything (found by fuzzing). */
+static void attach_without_engine_changes_nothing(void **state)
+{
+	struct ipk_config_ctx ctx = { 0 };
+	struct ipk_hooks_info info;
+	struct ipk_hooks *hooks;
+	struct ipk_err err = { "" };
+
+	assert_int_equal(ipk_sad_create(&ctx.sad, 1), 0);
+	assert_int_equal(ipk_spd_create(&ctx.spd), 0);
+	assert_int_equal(ipk_hooks_create(&hooks, NULL), 0);
+	ctx.hooks = hooks;
+	assert_int_equal(ipk_config_apply(&ctx, "policy add name p dir out action discard\n"
+					  "qos add name f kind fifo limit 10\n"
+					  "hook attach 1 f\n", "t", &err), -ENODEV);
+	assert_non_null(strstr(err.msg, "t:3: hook attach: no queue 1 to attach to here"));
+	assert_int_equal(ipk_spd_count(ctx.spd), 0);
+	assert_int_equal(ipk_hooks_lookup(hooks, "f", &info), -ENOENT);
+	ipk_hooks_destroy(hooks);
+	ipk_spd_destroy(ctx.spd);
+	ipk_sad_destroy(ctx.sad);
+}
+
 /* The shipped configurations load as they are, and replace each other at runtime. */
 static void shipped_configurations_load(void **state)
 {
@@ -261,6 +285,7 @@ int main(void)
 						env_teardown),
 		cmocka_unit_test_setup_teardown(shipped_configurations_load, env_setup,
 						env_teardown),
+		cmocka_unit_test(attach_without_engine_changes_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
