@@ -102,6 +102,10 @@ struct ipk_cmd_def {
 	 * batch (ctl/ctl.h), and write text, or JSON when @json, to @out (ctl/json.h). */
 	int (*run)(struct ipk_config_ctx *ctx, const void *arg, bool json,
 		   struct ipk_outbuf *out, struct ipk_err *err);
+	/* Adds or deletes SAs or policies: after the batch, the policies' SA pointers are
+	 * resolved again (ipk_spd_resolve). Other batches leave them alone, since the packet
+	 * path reads them. */
+	bool moves_sas;
 };
 
 /* Parsing one command. */

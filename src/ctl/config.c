@@ -184,16 +184,20 @@ static int check_all(const struct batch *bt, struct ipk_config_ctx *ctx, struct 
 
 static int apply_all(const struct batch *bt, struct ipk_config_ctx *ctx, struct ipk_err *err)
 {
+	bool sa_or_policy = false;
 	struct ipk_err msg;
 	int ret = 0;
 
 	for (size_t i = 0; i < bt->n && !ret; i++) {
+		sa_or_policy |= bt->cmds[i].def->moves_sas;
 		ret = bt->cmds[i].def->apply(ctx, bt->cmds[i].arg, &msg);
 		if (ret)
 			ipk_err_set(err, ret, "%s:%u: %s (the commands before this line were applied)",
 				    bt->origin, bt->cmds[i].lineno, msg.msg);
 	}
-	if (ctx->sad && ctx->spd)
+	/* Only SA and policy changes move the policies' SA pointers. A QoS-only batch must
+	 * not rewrite them: it runs while the packet scheduler reads them (engine/hooks.h). */
+	if (sa_or_policy && ctx->sad && ctx->spd)
 		ipk_spd_resolve(ctx->spd, ctx->sad);
 	return ret;
 }

@@ -294,6 +294,7 @@ const struct ipk_cmd_def ipk_config_policy_add = {
 	.parse = policy_add_parse,
 	.check = policy_add_check,
 	.apply = policy_add_apply,
+	.moves_sas = true,
 };
 
 const struct ipk_cmd_def ipk_config_policy_del = {
@@ -303,4 +304,5 @@ const struct ipk_cmd_def ipk_config_policy_del = {
 	.parse = policy_del_parse,
 	.check = policy_del_check,
 	.apply = policy_del_apply,
+	.moves_sas = true,
 };

@@ -355,6 +355,7 @@ const struct ipk_cmd_def ipk_config_sa_add = {
 	.parse = sa_add_parse,
 	.check = sa_add_check,
 	.apply = sa_add_apply,
+	.moves_sas = true,
 };
 
 const struct ipk_cmd_def ipk_config_sa_del = {
@@ -364,4 +365,5 @@ const struct ipk_cmd_def ipk_config_sa_del = {
 	.parse = sa_del_parse,
 	.check = sa_del_check,
 	.apply = sa_del_apply,
+	.moves_sas = true,
 };

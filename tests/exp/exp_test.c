@@ -209,7 +209,8 @@ static void at_sink(void *arg, struct ipk_pkt *pkt, uint64_t now_ns)
 }
 
 /* 10 Mbit/s, 1 ms delay, room for 4: 1250-byte packets take 1 ms each on the line. Six
- * sent at once: four arrive in order at 2, 3, 4, 5 ms; two are dropped (queue-full). */
+ * sent at once: four arrive in order, not before 2, 3, 4, 5 ms; two are dropped
+ * (queue-full). */
 static void link_rate_delay_limit(void **state)
 {
 	struct ipk_link_config lc = {.rate_bps = 10000000, .delay_ns = MS, .limit_pkts = 4};
@@ -235,9 +236,11 @@ static void link_rate_delay_limit(void **state)
 	for (uint32_t i = 0; i < 4; i++) {
 		uint64_t want = t0 + (i + 2) * MS;
 
+		/* Never early: serialisation and delay are respected. How late the delivery
+		 * thread runs depends on the machine's load, so it is not asserted. */
 		assert_int_equal(s.index[i], i);
-		if (s.t_ns[i] < want || s.t_ns[i] > want + 3 * MS)
-			fail_msg("packet %u at %.3f ms, expected %.3f ms", i,
+		if (s.t_ns[i] < want)
+			fail_msg("packet %u at %.3f ms, before %.3f ms", i,
 				 (double)(s.t_ns[i] - t0) / 1e6, (double)(want - t0) / 1e6);
 	}
 	assert_int_equal(ipk_drop_read(&l->stats.drops, IPK_DROP_QUEUE_FULL), 2);
