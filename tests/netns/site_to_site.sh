@@ -31,94 +31,15 @@
 # Then the same pair in wire mode (second diagram below): ping, TCP, bypass and discard.
 #
 # usage: site_to_site.sh IPSECKD IPSECKCTL   (root; exits 77 otherwise)
-set -euo pipefail
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: network namespace tests need root"
-	exit 77
-fi
-if ! command -v ip >/dev/null || ! ip netns add "ipk-s2s-probe-$$" 2>/dev/null; then
-	echo "SKIP: cannot create network namespaces"
-	exit 77
-fi
-ip netns del "ipk-s2s-probe-$$"
+source "$(dirname "$0")/common.sh"
 
 IPSECKD=$(realpath "${1:?usage: $0 IPSECKD IPSECKCTL}")
 IPSECKCTL=$(realpath "${2:?usage: $0 IPSECKD IPSECKCTL}")
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 EXAMPLES=$(cd "$HERE/../../examples" && pwd)
-PYTHON=/usr/bin/python3
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ipk-s2s.$$.XXXXXX")
 ha=ipk-s2s-$$-ha
 ga=ipk-s2s-$$-ga
 gb=ipk-s2s-$$-gb
 hb=ipk-s2s-$$-hb
-NAMESPACES=()
-PIDS=()
-PASSED=0
-FAILED=0
-
-cleanup() {
-	local rc=$?
-	for pid in "${PIDS[@]}"; do
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-	for ns in "${NAMESPACES[@]}"; do
-		ip netns del "$ns" 2>/dev/null || true
-	done
-	if [ "$rc" -ne 0 ]; then
-		for log in "$WORK"/*.log; do
-			[ -f "$log" ] && { echo "--- $log"; tail -n 30 "$log"; } >&2
-		done
-	fi
-	rm -rf "$WORK"
-	exit "$rc"
-}
-trap cleanup EXIT
-
-# Echoes a command (on stderr), then runs it.
-run() {
-	echo "+ $*" >&2
-	"$@"
-}
-
-in_ns() {
-	local ns=$1
-	shift
-	echo "+ [$ns] $*" >&2
-	ip netns exec "$ns" "$@"
-}
-
-add_ns() {
-	run ip netns add "$1"
-	NAMESPACES+=("$1")
-	in_ns "$1" ip link set lo up
-}
-
-# wait_for SECONDS WHAT COMMAND...: polls COMMAND every 0.1 s; fails after SECONDS.
-wait_for() {
-	local deadline=$((SECONDS + $1)) what=$2
-	shift 2
-	until "$@" >/dev/null 2>&1; do
-		if [ "$SECONDS" -ge "$deadline" ]; then
-			echo "timeout after $1 s: $what" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
-}
-
-check() {
-	local name=$1
-	shift
-	if "$@"; then
-		echo "ok   $name"
-		PASSED=$((PASSED + 1))
-	else
-		echo "FAIL $name"
-		FAILED=$((FAILED + 1))
-	fi
-}
 
 # ctl GW ARGS...: ipseckctl against the daemon of gateway GW (a or b), bounded.
 ctl() {
@@ -196,13 +117,13 @@ start_gw() {
 	echo "+ [$ns] ipseckd -F -v -f $EXAMPLES/site-$gw.conf -s $WORK/$gw.sock &" >&2
 	ip netns exec "$ns" "$IPSECKD" -F -v -f "$EXAMPLES/site-$gw.conf" -s "$WORK/$gw.sock" \
 		>"$WORK/ipseckd-$gw.log" 2>&1 &
-	PIDS+=("$!")
+	BG_PIDS+=("$!")
 	wait_for 10 "ipseckd $gw answers" "$IPSECKCTL" -s "$WORK/$gw.sock" stats
 }
 
 # stop_gw INDEX: SIGTERM, at most 10 s to exit; returns its exit status.
 stop_gw() {
-	local pid=${PIDS[$1]} rc=0
+	local pid=${BG_PIDS[$1]} rc=0
 	run kill -TERM "$pid"
 	wait_for 10 "ipseckd $pid exits" sh -c "! kill -0 $pid"
 	wait "$pid" || rc=$?
@@ -387,8 +308,8 @@ grep -q '^engine units 1 pps 500$' "$WORK/slow-a.conf"
 echo "+ [$ga] ipseckd -F -f $WORK/slow-a.conf -s $WORK/a.sock &" >&2
 ip netns exec "$ga" "$IPSECKD" -F -f "$WORK/slow-a.conf" -s "$WORK/a.sock" \
 	>"$WORK/ipseckd-slow.log" 2>&1 &
-PIDS+=("$!")
-slow=$((${#PIDS[@]} - 1))
+BG_PIDS+=("$!")
+slow=$((${#BG_PIDS[@]} - 1))
 wait_for 10 "slow ipseckd answers" "$IPSECKCTL" -s "$WORK/a.sock" stats
 in_ns "$ga" ip route add 10.2.0.0/24 dev ipk0
 # Room for the receive thread being off the CPU for a while on a busy test machine; a
@@ -417,7 +338,7 @@ printf 'engine units 1 buffers 1024\n' >"$WORK/c.conf"
 check "daemon: starts in the background, exit status 0" \
 	in_ns "$gb" "$IPSECKD" -f "$WORK/c.conf" -s "$WORK/c.sock" -p "$WORK/c.pid"
 cpid=$(cat "$WORK/c.pid" 2>/dev/null || echo none)
-PIDS+=("$cpid")
+BG_PIDS+=("$cpid")
 check "daemon: pidfile names a live process" kill -0 "$cpid"
 check "daemon: answers on its socket" \
 	sh -c "timeout 10 '$IPSECKCTL' -s '$WORK/c.sock' stats >/dev/null"
@@ -507,7 +428,7 @@ for gw in a b; do
 	echo "+ [$ns] ipseckd -F -f $WORK/wire-$gw.conf -s $WORK/w$gw.sock &" >&2
 	ip netns exec "$ns" "$IPSECKD" -F -f "$WORK/wire-$gw.conf" -s "$WORK/w$gw.sock" \
 		>"$WORK/ipseckd-w$gw.log" 2>&1 &
-	PIDS+=("$!")
+	BG_PIDS+=("$!")
 	wait_for 10 "wire ipseckd $gw answers" "$IPSECKCTL" -s "$WORK/w$gw.sock" stats
 done
 
@@ -540,8 +461,7 @@ check "wire: ARP crossed as non-IP frames" test "$(stat wa ports.lan.non-ip)" -g
 for gw in wa wb; do
 	check "wire: engine $gw balanced" test "$(stat $gw engine.balanced)" = 1
 done
-check "wire: ipseckd a exits 0 on SIGTERM" stop_gw $((${#PIDS[@]} - 2))
-check "wire: ipseckd b exits 0 on SIGTERM" stop_gw $((${#PIDS[@]} - 1))
+check "wire: ipseckd a exits 0 on SIGTERM" stop_gw $((${#BG_PIDS[@]} - 2))
+check "wire: ipseckd b exits 0 on SIGTERM" stop_gw $((${#BG_PIDS[@]} - 1))
 
-echo "site_to_site: $PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+finish
