@@ -37,6 +37,19 @@ int ipk_mark_arg(const struct ipk_qos_args *args, const char *key, struct ipk_ma
 	return 0;
 }
 
+int ipk_mark_colour_args(const struct ipk_qos_args *args, struct ipk_mark actions[3],
+			 const char *comp, struct ipk_err *err)
+{
+	static const char *const colours[3] = { "green", "yellow", "red" };
+	const struct ipk_mark defs[3] = { { IPK_MARK_PASS, 0 }, { IPK_MARK_PASS, 0 },
+					  { IPK_MARK_DROP, 0 } };
+
+	for (int i = 0; i < 3; i++)
+		if (ipk_mark_arg(args, colours[i], defs[i], &actions[i], comp, err))
+			return -EINVAL;
+	return 0;
+}
+
 int ipk_mark_mode_arg(const struct ipk_qos_args *args, bool *aware, const char *comp,
 		      struct ipk_err *err)
 {

@@ -33,6 +33,10 @@ int ipk_mark_arg(const struct ipk_qos_args *args, const char *key, struct ipk_ma
 /* The `mode blind|aware` argument of the three colour markers (default blind). */
 int ipk_mark_mode_arg(const struct ipk_qos_args *args, bool *aware, const char *comp,
 		      struct ipk_err *err);
+/* The `green`/`yellow`/`red` actions of the colour markers (srTCM, trTCM), defaults
+ * pass, pass, drop, into actions[0..2]. Returns 0 or -EINVAL with a message. */
+int ipk_mark_colour_args(const struct ipk_qos_args *args, struct ipk_mark actions[3],
+			 const char *comp, struct ipk_err *err);
 /* Colours @pkt and applies @m. Returns the verdict; *why = IPK_DROP_METER on drop.
  * *remarked tells whether the DSCP was rewritten. */
 enum ipk_qos_verdict ipk_mark_apply(const struct ipk_mark *m, struct ipk_pkt *pkt,

@@ -27,9 +27,6 @@ static int srtcm_read(const struct ipk_qos_args *args, struct srtcm_conf *c,
 {
 	static const char *const keys[] = { "cir", "cbs", "ebs", "mode", "green", "yellow",
 					    "red", NULL };
-	static const char *const colors[3] = { "green", "yellow", "red" };
-	const struct ipk_mark defs[3] = { { IPK_MARK_PASS, 0 }, { IPK_MARK_PASS, 0 },
-					  { IPK_MARK_DROP, 0 } };
 
 	if (ipk_qos_args_check(args, keys, "srtcm", err))
 		return -EINVAL;
@@ -44,10 +41,7 @@ static int srtcm_read(const struct ipk_qos_args *args, struct srtcm_conf *c,
 		return ipk_err_set(err, -EINVAL, "srtcm: cbs and ebs are both 0");
 	if (ipk_mark_mode_arg(args, &c->aware, "srtcm", err))
 		return -EINVAL;
-	for (int i = 0; i < 3; i++)
-		if (ipk_mark_arg(args, colors[i], defs[i], &c->action[i], "srtcm", err))
-			return -EINVAL;
-	return 0;
+	return ipk_mark_colour_args(args, c->action, "srtcm", err);
 }
 
 static int srtcm_parse(const struct ipk_qos_args *args, struct ipk_err *err)

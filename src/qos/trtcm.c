@@ -44,17 +44,11 @@ static int trtcm_read(const struct ipk_qos_args *args, struct trtcm_conf *c,
 {
 	static const char *const keys[] = { "pir", "pbs", "cir", "cbs", "mode", "green",
 					    "yellow", "red", NULL };
-	static const char *const colors[3] = { "green", "yellow", "red" };
-	const struct ipk_mark defs[3] = { { IPK_MARK_PASS, 0 }, { IPK_MARK_PASS, 0 },
-					  { IPK_MARK_DROP, 0 } };
 
 	if (ipk_qos_args_check(args, keys, "trtcm", err) || trtcm_rates(args, c, err) ||
 	    ipk_mark_mode_arg(args, &c->aware, "trtcm", err))
 		return -EINVAL;
-	for (int i = 0; i < 3; i++)
-		if (ipk_mark_arg(args, colors[i], defs[i], &c->action[i], "trtcm", err))
-			return -EINVAL;
-	return 0;
+	return ipk_mark_colour_args(args, c->action, "trtcm", err);
 }
 
 static int trtcm_parse(const struct ipk_qos_args *args, struct ipk_err *err)
