@@ -2,7 +2,8 @@
 /*
  *   policy add name NAME dir in|out [src PREFIX] [dst PREFIX] [proto udp|tcp|icmp|icmpv6|N]
  *          [sport A[-B]] [dport A[-B]] [dscp N|ef|afXY|csN|be]
- *          action protect sa NAME[,NAME...] | action bypass | action discard [priority N]
+ *          action protect sa NAME[,NAME...] [class-sa DSCP:NAME[,DSCP:NAME...]]
+ *          | action bypass | action discard [priority N]
  *   policy del name NAME
  *
  * Parse checks what one command can tell alone (families of src and dst agree, ports only
@@ -88,6 +89,35 @@ static int set_bundle(struct ipk_cmd_parser *ps, const struct ipk_kw *kw, void *
 	}
 }
 
+/* "ef:sa-ef,af41:sa-video": per-class SAs (RFC 4301 §4.1), one DSCP per entry. */
+static int set_class_sas(struct ipk_cmd_parser *ps, const struct ipk_kw *kw, void *arg,
+			 const char *word)
+{
+	struct ipk_policy_params *p = arg;
+	const char *start = word;
+
+	p->n_class_sa = 0;
+	for (;;) {
+		size_t len = strcspn(start, ","), dlen = strcspn(start, ":");
+		char dscp[16], name[IPK_NAME_MAX + 1];
+		uint32_t i = p->n_class_sa;
+
+		if (i == IPK_CLASS_SA_MAX)
+			return ipk_err_set(ps->err, -EINVAL, "'%s': at most %d class SAs",
+					   kw->name, IPK_CLASS_SA_MAX);
+		if (dlen >= len || dlen >= sizeof(dscp) || len - dlen - 1 >= IPK_NAME_MAX)
+			return ipk_cmd_expected(ps, kw, word);
+		snprintf(dscp, sizeof(dscp), "%.*s", (int)dlen, start);
+		snprintf(name, sizeof(name), "%.*s", (int)(len - dlen - 1), start + dlen + 1);
+		if (ipk_dscp_parse(dscp, &p->class_dscp[i]) || !ipk_cmd_name_ok(name))
+			return ipk_cmd_expected(ps, kw, word);
+		strcpy(p->class_sa_names[p->n_class_sa++], name);
+		if (start[len] == '\0')
+			return 0;
+		start += len + 1;
+	}
+}
+
 #define P struct ipk_policy_params
 
 static const struct ipk_kw policy_add_kws[] = {
@@ -108,6 +138,8 @@ static const struct ipk_kw policy_add_kws[] = {
 	  .choices = action_choices },
 	{ .name = "sa", .type = IPK_KW_CUSTOM, .set = set_bundle,
 	  .hint = "SA names separated by commas" },
+	{ .name = "class-sa", .type = IPK_KW_CUSTOM, .set = set_class_sas,
+	  .hint = "DSCP:SA pairs separated by commas, e.g. ef:sa-ef,af41:sa-video" },
 	{ .name = "priority", .type = IPK_KW_NUM, IPK_KW_FIELD(P, priority), .max = UINT32_MAX },
 	{ .name = NULL },
 };
@@ -120,6 +152,8 @@ static int check_action(struct ipk_cmd_parser *ps, const struct ipk_policy_param
 		return ipk_cmd_missing(ps, "sa", "for action protect");
 	if (!protect && ipk_cmd_given(ps, "sa"))
 		return ipk_cmd_fail(ps, "sa", "only action protect takes SAs");
+	if (ipk_cmd_given(ps, "class-sa") && (!protect || p->n_sa != 1))
+		return ipk_cmd_fail(ps, "class-sa", "needs action protect with a single 'sa'");
 	return 0;
 }
 
@@ -183,21 +217,31 @@ static const char *dir_text(enum ipk_dir dir)
 	return dir == IPK_DIR_IN ? "inbound" : "outbound";
 }
 
+/* SA @name exists (in the SAD or earlier in the batch) in the policy's direction. */
+static int check_sa_name(const struct ipk_cmd_batch *b, const struct ipk_policy_params *p,
+			 const char *name, struct ipk_err *err)
+{
+	const struct ipk_sa_params *sa = ipk_config_sa_lookup(b, name);
+
+	if (!sa)
+		return ipk_err_set(err, -ENOENT, "policy %s: sa '%s' does not exist", p->name,
+				   name);
+	if (sa->dir != p->dir)
+		return ipk_err_set(err, -EINVAL, "policy %s: sa '%s' is %s, the policy %s",
+				   p->name, name, dir_text(sa->dir), dir_text(p->dir));
+	return 0;
+}
+
 static int check_bundle(const struct ipk_cmd_batch *b, const struct ipk_policy_params *p,
 			struct ipk_err *err)
 {
-	for (uint32_t i = 0; i < p->n_sa; i++) {
-		const struct ipk_sa_params *sa = ipk_config_sa_lookup(b, p->sa_names[i]);
+	int ret = 0;
 
-		if (!sa)
-			return ipk_err_set(err, -ENOENT, "policy %s: sa '%s' does not exist",
-					   p->name, p->sa_names[i]);
-		if (sa->dir != p->dir)
-			return ipk_err_set(err, -EINVAL, "policy %s: sa '%s' is %s, the policy %s",
-					   p->name, p->sa_names[i], dir_text(sa->dir),
-					   dir_text(p->dir));
-	}
-	return 0;
+	for (uint32_t i = 0; i < p->n_sa && !ret; i++)
+		ret = check_sa_name(b, p, p->sa_names[i], err);
+	for (uint32_t i = 0; i < p->n_class_sa && !ret; i++)
+		ret = check_sa_name(b, p, p->class_sa_names[i], err);
+	return ret;
 }
 
 /* Replaces the first @from in the message by @to. */

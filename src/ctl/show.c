@@ -387,6 +387,10 @@ static void text_policy(struct ipk_outbuf *out, const struct ipk_policy *pol)
 	for (uint32_t i = 0; p->action == IPK_ACTION_PROTECT && i < p->n_sa; i++)
 		ipk_out_printf(out, "%s%s (%s)", i ? ", " : " sa ", p->sa_names[i],
 			       pol->sa[i] ? "resolved" : "unresolved");
+	for (uint32_t i = 0; i < p->n_class_sa; i++)
+		ipk_out_printf(out, "%s%s:%s (%s)", i ? ", " : " class-sa ",
+			       ipk_dscp_str(p->class_dscp[i], dscp), p->class_sa_names[i],
+			       pol->class_sa[i] ? "resolved" : "unresolved");
 	ipk_out_printf(out, " matches %" PRIu64 "\n", load(&pol->matches));
 }
 
@@ -419,6 +423,15 @@ static void json_policy(struct ipk_json *j, const struct ipk_policy *pol)
 		ipk_json_obj_begin(j, NULL);
 		ipk_json_str(j, "sa", p->sa_names[i]);
 		ipk_json_bool(j, "resolved", pol->sa[i] != NULL);
+		ipk_json_obj_end(j);
+	}
+	ipk_json_arr_end(j);
+	ipk_json_arr_begin(j, "class_sa");
+	for (uint32_t i = 0; i < p->n_class_sa; i++) {
+		ipk_json_obj_begin(j, NULL);
+		ipk_json_str(j, "dscp", ipk_dscp_str(p->class_dscp[i], buf));
+		ipk_json_str(j, "sa", p->class_sa_names[i]);
+		ipk_json_bool(j, "resolved", pol->class_sa[i] != NULL);
 		ipk_json_obj_end(j);
 	}
 	ipk_json_arr_end(j);

@@ -65,16 +65,33 @@ static void set_pending(struct ipk_dispatch *d, struct ipk_pkt *pkt)
 	atomic_store_explicit(&d->n_pending, pkt != NULL, memory_order_relaxed);
 }
 
+/* True when some unit would take a packet now. */
+static bool any_unit_wants(struct ipk_dispatch *d)
+{
+	for (uint32_t i = 0; i < d->n_units; i++)
+		if (ipk_unit_wants(&d->units[i]))
+			return true;
+	return false;
+}
+
 /* Hands packets from hook 5b to units until none can take the next one. Returns how many
- * packets left the dispatcher (given or dropped). */
+ * packets left the dispatcher (given or dropped).
+ *
+ * A packet leaves hook 5b only when a unit wants work: taken out earlier, it would wait
+ * here, outside the QoS chain, and an EF packet arriving meanwhile would queue behind it.
+ * A packet is held (pending) only when the units that want work cannot apply its
+ * algorithm. */
 static uint32_t hand_out(struct ipk_dispatch *d)
 {
 	uint32_t n = 0;
 
 	for (;;) {
-		struct ipk_pkt *pkt = d->pending ? d->pending : ipk_equeue_dequeue(&d->hook5);
+		struct ipk_pkt *pkt;
 		enum ipk_alg_id alg;
 
+		if (!d->pending && !any_unit_wants(d))
+			break;
+		pkt = d->pending ? d->pending : ipk_equeue_dequeue(&d->hook5);
 		if (!pkt)
 			break;
 		alg = pkt->meta.sa->rt.alg->id;
@@ -93,15 +110,16 @@ static uint32_t hand_out(struct ipk_dispatch *d)
 }
 
 /* How long to sleep when nothing moved: until a chain that holds packets back (a shaper at
- * hook 3b or 5b) may release one; with a packet pending, only a unit asking wakes us. */
+ * hook 3b or 5b) may release one. Packets ready at 5b wait for a unit to ask, which rings
+ * us; so do packets ready at 3b while hook 5 is full. */
 static uint64_t idle_timeout(struct ipk_dispatch *d)
 {
-	uint64_t t3, t5;
+	uint64_t t3 = UINT64_MAX, t5 = UINT64_MAX;
 
-	if (d->pending)
-		return UINT64_MAX;
-	t3 = ipk_equeue_wait_ns(d->q_crypto_in);
-	t5 = ipk_equeue_wait_ns(&d->hook5);
+	if (ipk_equeue_len(&d->hook5) < d->hook5.limit_pkts)
+		t3 = ipk_equeue_wait_ns(d->q_crypto_in);
+	if (!d->pending && any_unit_wants(d))
+		t5 = ipk_equeue_wait_ns(&d->hook5);
 	return t3 < t5 ? t3 : t5;
 }
 

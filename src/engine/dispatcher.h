@@ -8,9 +8,11 @@
  * the packet's algorithm. A packet no unit can apply is dropped (unsupported, counted
  * here).
  *
- * When the packet at the head of 5b can go to no unit now (every capable unit is at its
- * high water mark or has not asked), the dispatcher keeps it (`pending`) and sleeps until
- * a unit asks for work or new packets arrive; it never spins.
+ * A packet leaves 5b only when some unit wants work, so until the last moment the hook-5
+ * chain decides which packet goes next (an EF packet that arrives while every unit is
+ * full is the next one given). Only when the units that want work cannot apply the head
+ * packet's algorithm does the dispatcher keep that packet (`pending`) for a capable unit.
+ * It sleeps until a unit asks for work or new packets arrive; it never spins.
  *
  * Threads: one dispatcher thread per engine; stats are read from any thread.
  */

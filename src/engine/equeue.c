@@ -98,8 +98,11 @@ static void publish_len(struct ipk_equeue *q)
 		atomic_store_explicit(&q->max_len, len, memory_order_relaxed);
 }
 
+/* The default FIFO's limits; an attached chain admits or refuses by itself (equeue.h). */
 static bool full_locked(const struct ipk_equeue *q, uint32_t len)
 {
+	if (q->chain)
+		return false;
 	if (len_locked(q) >= q->limit_pkts)
 		return true;
 	return q->limit_bytes && bytes_locked(q) + len > q->limit_bytes;
@@ -160,6 +163,7 @@ int ipk_equeue_enqueue(struct ipk_equeue *q, struct ipk_pkt *pkt)
 	struct ipk_event *ring = NULL;
 	int rc;
 
+	ipk_tap_hook(&q->tap[IPK_TAP_NA], pkt);
 	pthread_mutex_lock(&q->lock);
 	rc = put_locked(q, pkt, &evicted, &ring);
 	pthread_mutex_unlock(&q->lock);
@@ -173,6 +177,7 @@ int ipk_equeue_enqueue_wait(struct ipk_equeue *q, struct ipk_pkt *pkt, uint64_t 
 	struct ipk_event *ring = NULL;
 	int rc = 0;
 
+	ipk_tap_hook(&q->tap[IPK_TAP_NA], pkt);
 	ipk_event_deadline(&deadline, timeout_ns);
 	pthread_mutex_lock(&q->lock);
 	while (!q->closed && full_locked(q, pkt->len) && rc != ETIMEDOUT) {
@@ -210,6 +215,7 @@ struct ipk_pkt *ipk_equeue_dequeue(struct ipk_equeue *q)
 	pthread_mutex_lock(&q->lock);
 	pkt = get_locked(q, &dropped);
 	pthread_mutex_unlock(&q->lock);
+	ipk_tap_hook(&q->tap[IPK_TAP_NB], pkt);
 	drop_all(q, &dropped);
 	return pkt;
 }
@@ -256,6 +262,7 @@ struct ipk_pkt *ipk_equeue_dequeue_wait(struct ipk_equeue *q, uint64_t timeout_n
 			rc = 0; /* woke for the shaper, not the caller's deadline */
 	}
 	pthread_mutex_unlock(&q->lock);
+	ipk_tap_hook(&q->tap[IPK_TAP_NB], pkt);
 	drop_all(q, &dropped);
 	return pkt;
 }

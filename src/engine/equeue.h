@@ -7,9 +7,12 @@
  * dequeue discipline) replaces that FIFO: its enqueue op runs at hook Na, its dequeue op
  * at hook Nb, and together they look like one queue.
  *
- * Limits: limit_pkts and limit_bytes bound the queue whatever is attached (an attached
- * chain may bound its class queues further). Over the limit, a non-blocking enqueue
- * drops the packet (queue-full); a blocking one sleeps until there is room.
+ * Limits: limit_pkts and limit_bytes bound the default FIFO. Over the limit, a
+ * non-blocking enqueue drops the packet (queue-full); a blocking one sleeps until there is
+ * room. An attached chain owns admission instead: its class queues are each bounded (every
+ * QoS queue has a limit) and it decides which class loses when they fill. Were the
+ * queue's own limit checked first, a flood of one class could fill it and an EF packet
+ * would be refused before the classifier saw it. The packet pool bounds the sum.
  *
  * Drops: every packet refused or evicted at Na, or discarded by a chain at Nb, is dropped
  * with ipk_pkt_drop() into this queue's `drops`, per reason, after the lock is released
@@ -39,6 +42,7 @@
 
 #include "core/drop.h"
 #include "core/pkt.h"
+#include "engine/tap.h"
 
 struct ipk_event;
 
@@ -92,7 +96,7 @@ struct ipk_equeue {
 	pthread_cond_t not_empty;     /* CLOCK_MONOTONIC */
 	pthread_cond_t not_full;
 	struct ipk_pkt_list fifo;     /* the default FIFO; empty while a chain is attached */
-	uint32_t limit_pkts;          /* >= 1 */
+	uint32_t limit_pkts;          /* >= 1; the default FIFO's */
 	uint64_t limit_bytes;         /* 0: no byte limit */
 	struct ipk_equeue_chain *chain; /* NULL: the default FIFO */
 	struct ipk_event *waker;      /* rung when the queue turns non-empty; may be NULL */
@@ -105,6 +109,7 @@ struct ipk_equeue {
 	_Atomic uint64_t bytes;       /* bytes held now */
 	_Atomic uint32_t max_len;     /* most packets ever held */
 	struct ipk_drop_stats drops;
+	struct ipk_tap_point tap[2];  /* capture at Na, Nb (engine/tap.h) */
 };
 
 /* Sets up an empty queue named @name. Returns 0, -EINVAL (limit_pkts 0) or an errno from
@@ -120,7 +125,8 @@ void ipk_equeue_set_waker(struct ipk_equeue *q, struct ipk_event *ev);
 /* Non-blocking enqueue. Consumes @pkt: queued, or dropped and counted here. Returns 0 or
  * the drop reason (queue-full, hook-detached after close, or the chain's). Any thread. */
 int ipk_equeue_enqueue(struct ipk_equeue *q, struct ipk_pkt *pkt);
-/* Blocking enqueue: sleeps while the queue is at its limit, at most @timeout_ns
+/* Blocking enqueue: sleeps while the default FIFO is at its limit (an attached chain
+ * admits or refuses at once), at most @timeout_ns
  * (UINT64_MAX: until there is room or the queue closes). Consumes @pkt as above. */
 int ipk_equeue_enqueue_wait(struct ipk_equeue *q, struct ipk_pkt *pkt, uint64_t timeout_ns);
 /* Non-blocking dequeue: the next packet (the caller owns it) or NULL. Any thread. */

@@ -42,7 +42,7 @@ static int apply_bundle(struct ipk_inline *ctx, const struct ipk_policy *pol, st
 {
 	for (uint32_t i = 0; i < pol->params.n_sa; i++) {
 		struct ipk_sa *sa;
-		int rc = ipk_lookup_bundle_sa(pol, i, &sa);
+		int rc = i ? ipk_lookup_bundle_sa(pol, i, &sa) : ipk_lookup_first_sa(pol, pkt, &sa);
 
 		if (rc)
 			return rc;

@@ -33,15 +33,32 @@ int ipk_lookup_out(const struct ipk_spd *spd, struct ipk_pkt *pkt, struct ipk_po
 	return 0;
 }
 
+/* 0 when @sa can carry packets, else why not. */
+static int sa_usable(const struct ipk_sa *sa)
+{
+	if (!sa)
+		return IPK_DROP_NO_SA;
+	/* Installed but past its hard lifetime (or being deleted): say so. */
+	if (atomic_load_explicit(&sa->rt.dead, memory_order_acquire))
+		return IPK_DROP_SA_EXPIRED;
+	return 0;
+}
+
 int ipk_lookup_bundle_sa(const struct ipk_policy *pol, uint32_t pos, struct ipk_sa **sa)
 {
 	*sa = pos < pol->params.n_sa ? pol->sa[pos] : NULL;
-	if (!*sa)
-		return IPK_DROP_NO_SA;
-	/* Installed but past its hard lifetime (or being deleted): say so. */
-	if (atomic_load_explicit(&(*sa)->rt.dead, memory_order_acquire))
-		return IPK_DROP_SA_EXPIRED;
-	return 0;
+	return sa_usable(*sa);
+}
+
+int ipk_lookup_first_sa(const struct ipk_policy *pol, struct ipk_pkt *pkt,
+			struct ipk_sa **sa)
+{
+	if (!pol->params.n_class_sa)
+		return ipk_lookup_bundle_sa(pol, 0, sa);
+	/* The DSCP as the packet has it now: after the QoS chain of queue 1, whose markers
+	 * may have re-marked it, so the class the chain chose picks the SA. */
+	*sa = ipk_policy_sa_for_dscp(pol, ipk_ip_get_tos(ipk_pkt_data(pkt)) >> 2);
+	return sa_usable(*sa);
 }
 
 bool ipk_lookup_is_esp(uint16_t natt_port, struct ipk_pkt *pkt)
@@ -101,6 +118,10 @@ bool ipk_lookup_policy_allows(const struct ipk_policy *pol, struct ipk_sa *const
 	 * inner SA. Outbound applied sa[0] innermost, so inbound removed sa[n-1] first. */
 	if (!pol || pol->params.action != IPK_ACTION_PROTECT || n != pol->params.n_sa)
 		return false;
+	/* Per-class SAs: any of the rule's SAs (RFC 4301 §4.1 leaves the class to the
+	 * sender; the receiver does not check the DSCP against the SA). */
+	if (pol->params.n_class_sa)
+		return ipk_policy_uses_sa(pol, used[0]);
 	for (uint32_t u = 0; u < n; u++)
 		if (used[u] != pol->sa[n - 1 - u])
 			return false;

@@ -97,7 +97,7 @@ static void out_first(struct ipk_sched *s, struct ipk_pkt *pkt)
 		count(&s->stats.bypassed);
 		return to_main(s, pkt);
 	}
-	rc = ipk_lookup_bundle_sa(pol, 0, &sa);
+	rc = ipk_lookup_first_sa(pol, pkt, &sa);
 	if (rc)
 		return drop(s, pkt, rc);
 	if (pol->params.n_sa > 1) {

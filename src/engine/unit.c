@@ -63,6 +63,27 @@ int ipk_unit_init(struct ipk_unit *u, unsigned worker, const struct ipk_unit_con
 	return rc;
 }
 
+/* True when the unit asked for work and has room below high. Under u->lock. */
+static bool room_locked(struct ipk_unit *u)
+{
+	if (u->wanting && u->waiting + u->busy < u->cfg.high)
+		return true;
+	/* Asked, but still full with the packet in process (low == high): the unit must
+	 * ring again when that one is done, or the dispatcher sleeps forever. */
+	u->refused = u->wanting;
+	return false;
+}
+
+bool ipk_unit_wants(struct ipk_unit *u)
+{
+	bool room;
+
+	pthread_mutex_lock(&u->lock);
+	room = room_locked(u);
+	pthread_mutex_unlock(&u->lock);
+	return room;
+}
+
 bool ipk_unit_offer(struct ipk_unit *u, struct ipk_pkt *pkt)
 {
 	uint32_t occ;
@@ -70,17 +91,13 @@ bool ipk_unit_offer(struct ipk_unit *u, struct ipk_pkt *pkt)
 	if (!ipk_unit_can(u, pkt->meta.sa->rt.alg->id))
 		return false;
 	pthread_mutex_lock(&u->lock);
-	occ = u->waiting + u->busy;
-	if (!u->wanting || occ >= u->cfg.high) {
-		/* Asked, but still full with the packet in process (low == high): the unit
-		 * must ring again when that one is done, or the dispatcher sleeps forever. */
-		u->refused = u->wanting;
+	if (!room_locked(u)) {
 		pthread_mutex_unlock(&u->lock);
 		return false;
 	}
 	u->ring[(u->ring_head + u->waiting) % u->cfg.high] = pkt;
 	u->waiting++;
-	occ++;
+	occ = u->waiting + u->busy;
 	if (occ >= u->cfg.high)
 		u->wanting = false;
 	atomic_store_explicit(&u->stats.occupancy, occ, memory_order_relaxed);

@@ -114,6 +114,10 @@ static inline bool ipk_unit_can(const struct ipk_unit *u, enum ipk_alg_id alg)
  * apply the packet's algorithm. Returns true if it took @pkt (consumed); false leaves
  * @pkt with the caller. Dispatcher thread only. */
 bool ipk_unit_offer(struct ipk_unit *u, struct ipk_pkt *pkt);
+/* True when the unit asked for work and has room below high, so it would take a packet
+ * it can apply. Only the dispatcher fills a unit, so the answer stays true until the
+ * dispatcher's next offer. Dispatcher thread only. */
+bool ipk_unit_wants(struct ipk_unit *u);
 /* Packets held now. */
 uint32_t ipk_unit_occupancy(const struct ipk_unit *u);
 

@@ -256,6 +256,34 @@ static int check_action(const struct ipk_policy_params *p, struct ipk_err *err)
 	return 0;
 }
 
+static int check_class_sas(const struct ipk_policy_params *p, struct ipk_err *err)
+{
+	const char *n = p->name;
+
+	if (p->n_class_sa == 0)
+		return 0;
+	if (p->n_class_sa > IPK_CLASS_SA_MAX)
+		return ipk_err_set(err, -EINVAL, "policy %s: at most %d class SAs, got %u", n,
+				   IPK_CLASS_SA_MAX, p->n_class_sa);
+	if (p->action != IPK_ACTION_PROTECT || p->n_sa != 1)
+		return ipk_err_set(err, -EINVAL, "policy %s: class SAs need action protect with "
+				   "a single SA", n);
+	for (uint32_t i = 0; i < p->n_class_sa; i++) {
+		if (p->class_dscp[i] > 63)
+			return ipk_err_set(err, -EINVAL, "policy %s: class dscp %u not in 0..63", n,
+					   p->class_dscp[i]);
+		if (p->class_sa_names[i][0] == '\0' ||
+		    !memchr(p->class_sa_names[i], '\0', IPK_NAME_MAX))
+			return ipk_err_set(err, -EINVAL, "policy %s: class SA name %u is empty or "
+					   "longer than %d characters", n, i + 1, IPK_NAME_MAX - 1);
+		for (uint32_t j = 0; j < i; j++)
+			if (p->class_dscp[j] == p->class_dscp[i])
+				return ipk_err_set(err, -EINVAL, "policy %s: dscp %u has two class "
+						   "SAs", n, p->class_dscp[i]);
+	}
+	return 0;
+}
+
 int ipk_spd_check_add(const struct ipk_spd *spd, const struct ipk_policy_params *p,
 		      struct ipk_err *err)
 {
@@ -277,6 +305,8 @@ int ipk_spd_check_add(const struct ipk_spd *spd, const struct ipk_policy_params 
 	ret = check_selectors(p, err);
 	if (!ret)
 		ret = check_action(p, err);
+	if (!ret)
+		ret = check_class_sas(p, err);
 	return ret;
 }
 
@@ -334,6 +364,8 @@ int ipk_spd_add(struct ipk_spd *spd, const struct ipk_policy_params *p, struct i
 	if (!pol || reserve(d))
 		goto err_free_pol;
 	pol->params = *p;
+	for (uint32_t i = 0; i < p->n_class_sa; i++)
+		pol->sa_of_dscp[p->class_dscp[i]] = (uint8_t)(i + 1);
 	atomic_init(&pol->matches, 0);
 	pos = insert_pos(d, p->priority);
 	memmove(&d->rules[pos + 1], &d->rules[pos], (d->n - pos) * sizeof(d->rules[0]));
@@ -381,6 +413,21 @@ static void resolve_one(struct ipk_policy *pol, const struct ipk_sad *sad)
 
 	for (uint32_t j = 0; j < IPK_BUNDLE_MAX; j++)
 		pol->sa[j] = j < n ? ipk_sad_find(sad, p->sa_names[j]) : NULL;
+	for (uint32_t j = 0; j < IPK_CLASS_SA_MAX; j++)
+		pol->class_sa[j] = n && j < p->n_class_sa ?
+					   ipk_sad_find(sad, p->class_sa_names[j]) : NULL;
+}
+
+bool ipk_policy_uses_sa(const struct ipk_policy *pol, const struct ipk_sa *sa)
+{
+	if (!sa)
+		return false;
+	if (pol->sa[0] == sa)
+		return true;
+	for (uint32_t j = 0; j < pol->params.n_class_sa; j++)
+		if (pol->class_sa[j] == sa)
+			return true;
+	return false;
 }
 
 void ipk_spd_resolve(struct ipk_spd *spd, const struct ipk_sad *sad)

@@ -24,6 +24,7 @@
 #include "sa/sa.h"
 
 #define IPK_BUNDLE_MAX 4
+#define IPK_CLASS_SA_MAX 8
 #define IPK_DSCP_ANY 0xff
 #define IPK_PROTO_ANY 0xffff
 
@@ -42,6 +43,12 @@ struct ipk_policy_params {
 	uint32_t priority;       /* lower first; equal priorities keep insertion order */
 	uint32_t n_sa;           /* protect: bundle size, 1..IPK_BUNDLE_MAX */
 	char sa_names[IPK_BUNDLE_MAX][IPK_NAME_MAX];
+	/* Per-class SAs (RFC 4301 §4.1): a packet whose DSCP is class_dscp[i] goes on the SA
+	 * class_sa_names[i] instead of sa_names[0], so that classes scheduled apart never
+	 * push each other out of the peer's replay window. Single-SA bundles only. */
+	uint32_t n_class_sa;     /* 0..IPK_CLASS_SA_MAX */
+	uint8_t class_dscp[IPK_CLASS_SA_MAX];
+	char class_sa_names[IPK_CLASS_SA_MAX][IPK_NAME_MAX];
 };
 
 /* The fields of a packet that selectors look at. */
@@ -59,6 +66,8 @@ struct ipk_policy {
 	/* The bundle's SAs, resolved by name by ipk_spd_resolve(); an entry is NULL while the
 	 * named SA is not installed (packets then drop as no-sa). */
 	struct ipk_sa *sa[IPK_BUNDLE_MAX];
+	struct ipk_sa *class_sa[IPK_CLASS_SA_MAX]; /* resolved like sa[] */
+	uint8_t sa_of_dscp[64];  /* 0: sa[0]; k: class_sa[k - 1] */
 	_Atomic uint64_t matches;
 };
 
@@ -83,6 +92,18 @@ uint32_t ipk_spd_count(const struct ipk_spd *spd);
 
 /* Re-resolves every protect rule's SA names against @sad: after any SA or policy change. */
 void ipk_spd_resolve(struct ipk_spd *spd, const struct ipk_sad *sad);
+
+/* The SA a protect rule's single-SA bundle puts a packet of DSCP @dscp on: its class SA
+ * if it names one for @dscp, else sa[0]. NULL while unresolved. */
+static inline struct ipk_sa *ipk_policy_sa_for_dscp(const struct ipk_policy *pol, uint8_t dscp)
+{
+	uint8_t k = pol->sa_of_dscp[dscp & 63];
+
+	return k ? pol->class_sa[k - 1] : pol->sa[0];
+}
+
+/* True when @sa is one the rule's single-SA bundle may use: sa[0] or a class SA. */
+bool ipk_policy_uses_sa(const struct ipk_policy *pol, const struct ipk_sa *sa);
 
 /* First matching rule for @flow in direction @dir, or NULL (default discard). */
 struct ipk_policy *ipk_spd_lookup(const struct ipk_spd *spd, enum ipk_dir dir,

@@ -551,6 +551,22 @@ static const struct {
 		   "t.conf:2: sa add: missing 'key' for aes128gcm16" },
 	/* 74 */ { NULL, "policy add name p \\\n dir out \\\n action protect\n", -EINVAL,
 		   "t.conf:1: policy add: missing 'sa' for action protect" },
+	/* 75 */ { SETUP, "policy add name p2 dir out action protect sa a class-sa ef:zz",
+		   -ENOENT, "t.conf:1: policy p2: sa 'zz' does not exist" },
+	/* 76 */ { SETUP, "policy add name p2 dir out action protect sa a class-sa ef:b",
+		   -EINVAL, "t.conf:1: policy p2: sa 'b' is inbound, the policy outbound" },
+	/* 77 */ { SETUP, "policy add name p2 dir out action bypass class-sa ef:a", -EINVAL,
+		   "t.conf:1: 'class-sa': needs action protect with a single 'sa'" },
+	/* 78 */ { SETUP, "policy add name p2 dir out action protect sa a class-sa ef", -EINVAL,
+		   "t.conf:1: 'class-sa': expected DSCP:SA pairs separated by commas, e.g. "
+		   "ef:sa-ef,af41:sa-video, got 'ef'" },
+	/* 79 */ { SETUP, "policy add name p2 dir out action protect sa a class-sa xx:a",
+		   -EINVAL, "t.conf:1: 'class-sa': expected DSCP:SA pairs" },
+	/* 80 */ { SETUP, "policy add name p2 dir out action protect sa a class-sa ef:a,ef:a",
+		   -EINVAL, "t.conf:1: policy p2: dscp 46 has two class SAs" },
+	/* 81 */ { SETUP SA_OUT("c", "0x1001"), "policy add name p2 dir out action protect "
+		   "sa a,c class-sa ef:a", -EINVAL,
+		   "t.conf:1: 'class-sa': needs action protect with a single 'sa'" },
 };
 
 struct names {
@@ -632,6 +648,45 @@ static void deleted_sa_unresolves_policy(void **state)
 	assert_int_equal(apply(e, SA_OUT("a", "0x1003"), &err), 0);
 	assert_ptr_equal(pol->sa[0], ipk_sad_find(e->sad, "a"));
 	assert_int_equal(pol->sa[0]->params.spi, 0x1003);
+}
+
+/* Per-class SAs (RFC 4301 §4.1): EF and AF41 each on their own SA, everything else on
+ * the policy's SA; inbound, any of the rule's SAs passes the policy check. */
+static void class_sas(void **state)
+{
+	struct env *e = *state;
+	struct ipk_sa *be, *ef, *af, *in_be, *in_ef;
+	struct ipk_policy *out, *in;
+	struct ipk_err err;
+
+	env_reset(e);
+	assert_int_equal(apply(e, SETUP SA_OUT("e", "0x1001") SA_OUT("v", "0x1002")
+				  SA_IN("ie", "0x2001")
+				  "policy add name p2 dir out dst 10.2.0.0/16 action protect sa a "
+				  "class-sa ef:e,af41:v,af42:v\n"
+				  "policy add name p3 dir in action protect sa b class-sa ef:ie\n",
+			       &err), 0);
+	out = ipk_spd_find(e->spd, "p2");
+	in = ipk_spd_find(e->spd, "p3");
+	be = ipk_sad_find(e->sad, "a");
+	ef = ipk_sad_find(e->sad, "e");
+	af = ipk_sad_find(e->sad, "v");
+	in_be = ipk_sad_find(e->sad, "b");
+	in_ef = ipk_sad_find(e->sad, "ie");
+	assert_int_equal(out->params.n_class_sa, 3);
+	for (unsigned dscp = 0; dscp < 64; dscp++) {
+		struct ipk_sa *want = dscp == 46 ? ef : dscp == 34 || dscp == 36 ? af : be;
+
+		assert_ptr_equal(ipk_policy_sa_for_dscp(out, (uint8_t)dscp), want);
+	}
+	assert_true(ipk_policy_uses_sa(in, in_be));
+	assert_true(ipk_policy_uses_sa(in, in_ef));
+	assert_false(ipk_policy_uses_sa(in, ef));
+	/* Deleting a class SA unresolves only that class. */
+	assert_int_equal(apply(e, "sa del name e", &err), 0);
+	assert_null(ipk_policy_sa_for_dscp(out, 46));
+	assert_ptr_equal(ipk_policy_sa_for_dscp(out, 0), be);
+	assert_ptr_equal(ipk_policy_sa_for_dscp(out, 34), af);
 }
 
 /* A policy deleted and re-added in one batch is still checked by the SPD's own rules,
@@ -762,7 +817,7 @@ static void keyword_tables_fit(void **state)
 	for (size_t i = 0; i < IPK_ARRAY_SIZE(defs); i++)
 		assert_true(kw_count(defs[i]) <= IPK_CMD_KW_MAX);
 	assert_int_equal(kw_count(&ipk_config_sa_add), 17);
-	assert_int_equal(kw_count(&ipk_config_policy_add), 11);
+	assert_int_equal(kw_count(&ipk_config_policy_add), 12);
 }
 
 int main(void)
@@ -771,6 +826,7 @@ int main(void)
 		cmocka_unit_test(valid_batches),
 		cmocka_unit_test(mistakes_change_nothing),
 		cmocka_unit_test(deleted_sa_unresolves_policy),
+		cmocka_unit_test(class_sas),
 		cmocka_unit_test(readded_policy_checked_by_spd),
 		cmocka_unit_test(empty_batches),
 		cmocka_unit_test(load_file),
