@@ -44,6 +44,7 @@ static const struct ipk_cmd_def *const commands[] = {
 	&ipk_config_interface_add,
 	&ipk_config_interface_del,
 	&ipk_config_show_hooks,
+	&ipk_config_show_units,
 	&ipk_show_sa,
 	&ipk_show_policy,
 	&ipk_show_stats,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/compiler.h"
+#include "ctl/json.h"
 #include "engine/engine.h"
 #include "engine/unit.h"
 #include "gw/gateway.h"
@@ -45,8 +46,9 @@ static const struct ipk_kw engine_kws[] = {
 	{ "units", IPK_KW_NUM, false, IPK_KW_FIELD(EC, units), 1, IPK_ENGINE_MAX_UNITS },
 	{ "high", IPK_KW_NUM, false, IPK_KW_FIELD(EC, high), 1, IPK_UNIT_MAX_HIGH },
 	{ "low", IPK_KW_NUM, false, IPK_KW_FIELD(EC, low), 1, IPK_UNIT_MAX_HIGH },
-	{ "rate", IPK_KW_SIZE, false, IPK_KW_FIELD(EC, rate_bps), 1, UINT64_C(1) << 40 },
-	{ "pps", IPK_KW_NUM, false, IPK_KW_FIELD(EC, pps), 1, 1000000000 },
+	/* 0: no cap (lifts a cap at runtime) */
+	{ "rate", IPK_KW_SIZE, false, IPK_KW_FIELD(EC, rate_bps), 0, UINT64_C(1) << 40 },
+	{ "pps", IPK_KW_NUM, false, IPK_KW_FIELD(EC, pps), 0, 1000000000 },
 	{ "buffers", IPK_KW_NUM, false, IPK_KW_FIELD(EC, buffers), IPK_GW_MIN_BUFFERS,
 	  IPK_GW_MAX_BUFFERS },
 	{ .name = NULL },
@@ -116,25 +118,63 @@ static const char *engine_changed(const struct engine_cmd *c, const struct ipk_g
 	return NULL;
 }
 
+/* What the units would be after @c: the running settings with the given keywords. */
+static void engine_units_after(const struct engine_cmd *c, const struct ipk_gw_settings *s,
+			       uint32_t *n, struct ipk_unit_config *uc)
+{
+	struct ipk_gw_settings next = *s;
+
+	engine_merge(c, &next);
+	*n = next.engine.n_units;
+	*uc = next.engine.unit;
+}
+
+/* Units, water marks and rate caps change at runtime (the engine replaces its units
+ * without losing a packet); the mode and the packet pool are fixed at start-up. */
 static int engine_check(struct ipk_cmd_batch *b, const void *arg, struct ipk_err *err)
 {
 	const struct engine_cmd *c = arg;
+	const struct ipk_gw_settings *s;
+	struct engine_cmd fixed = *c;
+	struct ipk_unit_config uc;
 	const char *changed;
 	uint64_t running = 0;
+	uint32_t n, max;
 
 	if (!b->ctx->gw)
 		return ipk_err_set(err, -ENODEV, "engine: not available here");
-	changed = engine_changed(c, ipk_gateway_settings(b->ctx->gw), &running);
+	s = ipk_gateway_settings(b->ctx->gw);
+	fixed.given &= G_MODE | G_BUFFERS;
+	changed = engine_changed(&fixed, s, &running);
 	if (changed)
 		return ipk_err_set(err, -EINVAL, "engine: %s can only be set at start-up "
 				   "(running with %llu)", changed, (unsigned long long)running);
-	return 0;
+	if (!engine_changed(c, s, &running))
+		return 0;
+	if (s->engine.mode != IPK_ENGINE_DECOUPLED)
+		return ipk_err_set(err, -EINVAL, "engine: the coupled baseline's unit settings "
+				   "are fixed at start-up");
+	engine_units_after(c, s, &n, &uc);
+	max = ipk_gateway_max_units(b->ctx->gw);
+	if (n > max)
+		return ipk_err_set(err, -EINVAL, "engine: units %u above %u (the most this "
+				   "gateway's SAs hold crypto contexts for: its CPUs, or the "
+				   "start-up count)", n, max);
+	return ipk_unit_config_check(&uc, err);
 }
 
-/* The engine already runs with these values (engine_check): nothing to do. */
 static int engine_apply(struct ipk_config_ctx *ctx, const void *arg, struct ipk_err *err)
 {
-	return 0;
+	const struct engine_cmd *c = arg;
+	const struct ipk_gw_settings *s = ipk_gateway_settings(ctx->gw);
+	struct ipk_unit_config uc;
+	uint64_t running;
+	uint32_t n;
+
+	if (!engine_changed(c, s, &running))
+		return 0;
+	engine_units_after(c, s, &n, &uc);
+	return ipk_gateway_set_units(ctx->gw, n, &uc, err);
 }
 
 const struct ipk_cmd_def ipk_config_engine = {
@@ -144,6 +184,94 @@ const struct ipk_cmd_def ipk_config_engine = {
 	.parse = engine_parse,
 	.check = engine_check,
 	.apply = engine_apply,
+};
+
+static const struct ipk_kw no_kws[] = { { .name = NULL } };
+
+static int show_units_parse(struct ipk_cmd_parser *ps, void *arg)
+{
+	return ipk_cmd_parse_keywords(ps, arg);
+}
+
+static uint64_t unit_drops(const struct ipk_engine_unit_stats *u)
+{
+	uint64_t n = 0;
+
+	for (unsigned r = 0; r < IPK_DROP_COUNT; r++)
+		n += u->drops[r];
+	return n;
+}
+
+static void text_unit(struct ipk_outbuf *out, const struct ipk_engine_unit_stats *u,
+		      const struct ipk_unit_config *cfg)
+{
+	ipk_out_printf(out, "unit %u caps %s high %u low %u rate %llu pps %llu\n", u->worker,
+		       u->caps == IPK_UNIT_ALL_ALGS ? "all" : "some", u->high, u->low,
+		       (unsigned long long)cfg->rate_bps, (unsigned long long)cfg->rate_pps);
+	ipk_out_printf(out, "\theld %u max-held %u received %llu processed %llu bytes %llu "
+		       "asks %llu drops %llu\n", u->occupancy, u->max_occupancy,
+		       (unsigned long long)u->received, (unsigned long long)u->processed,
+		       (unsigned long long)u->bytes, (unsigned long long)u->asks,
+		       (unsigned long long)unit_drops(u));
+}
+
+static void json_unit(struct ipk_json *j, const struct ipk_engine_unit_stats *u,
+		      const struct ipk_unit_config *cfg)
+{
+	ipk_json_obj_begin(j, NULL);
+	ipk_json_u64(j, "unit", u->worker);
+	ipk_json_u64(j, "caps", u->caps);
+	ipk_json_u64(j, "high", u->high);
+	ipk_json_u64(j, "low", u->low);
+	ipk_json_u64(j, "rate_bps", cfg->rate_bps);
+	ipk_json_u64(j, "rate_pps", cfg->rate_pps);
+	ipk_json_u64(j, "held", u->occupancy);
+	ipk_json_u64(j, "max_held", u->max_occupancy);
+	ipk_json_u64(j, "received", u->received);
+	ipk_json_u64(j, "processed", u->processed);
+	ipk_json_u64(j, "bytes", u->bytes);
+	ipk_json_u64(j, "asks", u->asks);
+	ipk_json_u64(j, "drops", unit_drops(u));
+	ipk_json_obj_end(j);
+}
+
+static int show_units_run(struct ipk_config_ctx *ctx, const void *arg, bool json,
+			  struct ipk_outbuf *out, struct ipk_err *err)
+{
+	const struct ipk_unit_config *cfg;
+	struct ipk_engine_stats *st;
+	struct ipk_json j;
+
+	if (!ctx->gw)
+		return ipk_err_set(err, -ENODEV, "show units: not available here");
+	if (ipk_engine_stats_read(ipk_gateway_engine(ctx->gw), &st))
+		return ipk_err_set(err, -ENOMEM, "show units: out of memory");
+	cfg = &ipk_gateway_settings(ctx->gw)->engine.unit;
+	if (json) {
+		ipk_json_init(&j, out);
+		ipk_json_obj_begin(&j, NULL);
+		ipk_json_arr_begin(&j, "units");
+	}
+	for (uint32_t i = 0; i < st->n_units; i++) {
+		if (json)
+			json_unit(&j, &st->unit[i], cfg);
+		else
+			text_unit(out, &st->unit[i], cfg);
+	}
+	if (json) {
+		ipk_json_arr_end(&j);
+		ipk_json_obj_end(&j);
+	}
+	ipk_engine_stats_free(st);
+	return 0;
+}
+
+const struct ipk_cmd_def ipk_config_show_units = {
+	.words = { "show", "units" },
+	.kws = no_kws,
+	.arg_size = sizeof(int),
+	.parse = show_units_parse,
+	.run = show_units_run,
 };
 
 /* Parses one command of the prescan; @seen holds the line of an earlier engine command. */
@@ -202,7 +330,6 @@ struct iface_del {
 	char name[IPK_NAME_MAX];
 };
 
-static const struct ipk_kw no_kws[] = { { .name = NULL } };
 
 static int push_arg(struct ipk_cmd_parser *ps, struct iface_add *c, const char *word,
 		    size_t *used)

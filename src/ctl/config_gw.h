@@ -11,9 +11,13 @@
  *       unit in bits/s (K, M, G are 2^10, 2^20, 2^30) or packets/s (to emulate a slow
  *       processor), and the packet buffers of the pool (1024..1048576, default 16384).
  *       Read at start-up, before the gateway exists (ipk_config_gw_prescan): one `engine`
- *       line per file. At runtime a value different from the running one is refused
- *       ("engine: units can only be set at start-up"); changing the engine while it runs
- *       is a later increment. The same values are accepted and change nothing.
+ *       line per file. At runtime units, water marks and rate caps change while traffic
+ *       flows (ipk_gateway_set_units; rate/pps 0 lifts a cap); a different mode or pool
+ *       is refused ("engine: mode can only be set at start-up").
+ *
+ *   show units
+ *       Read-only: every crypto unit's settings and counters (held packets, most held,
+ *       received, processed, bytes, asks for work, drops).
  *
  *   interface add name NAME kind tun|esp|udp|wire side plain|protected [non-ip pass|drop]
  *                 [KEY VALUE]...
@@ -41,6 +45,7 @@
 struct ipk_gw_settings;
 
 extern const struct ipk_cmd_def ipk_config_engine;
+extern const struct ipk_cmd_def ipk_config_show_units;
 extern const struct ipk_cmd_def ipk_config_interface_add;
 extern const struct ipk_cmd_def ipk_config_interface_del;
 

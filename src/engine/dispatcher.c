@@ -145,6 +145,7 @@ int ipk_dispatch_start(struct ipk_dispatch *d)
 	int rc;
 
 	d->caps_any = 0;
+	atomic_store_explicit(&d->stop, false, memory_order_relaxed);
 	for (uint32_t i = 0; i < d->n_units; i++)
 		d->caps_any |= d->units[i].cfg.caps;
 	rc = pthread_create(&d->thread, NULL, dispatch_thread, d);

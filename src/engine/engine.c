@@ -29,6 +29,9 @@ struct ipk_engine {
 	struct ipk_dispatch disp;
 	struct ipk_unit *units;
 	uint32_t n_units;          /* initialised so far */
+	/* Drops counted by units replaced at runtime (ipk_engine_set_units), so that the
+	 * conservation check still adds them up. */
+	struct ipk_drop_stats retired_unit_drops;
 	struct ipk_coupled coupled;
 	bool sched_ready, disp_ready, coupled_ready;
 	bool stopped;
@@ -116,21 +119,30 @@ static int queues_init(struct ipk_engine *e)
 	return 0;
 }
 
-static int units_init(struct ipk_engine *e, uint32_t n, struct ipk_err *err)
+/* Sets up @n units from e->cfg in a new array (*@out, *@made of them set up, even on
+ * error). */
+static int units_make(struct ipk_engine *e, uint32_t n, struct ipk_unit **out, uint32_t *made,
+		      struct ipk_err *err)
 {
-	e->units = calloc(n, sizeof(*e->units));
-	if (!e->units)
+	*made = 0;
+	*out = calloc(n, sizeof(**out));
+	if (!*out)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct ipk_unit_config *uc = e->cfg.units ? &e->cfg.units[i] : &e->cfg.unit;
-		int rc = ipk_unit_init(&e->units[i], i, uc, e->cfg.natt_port, &e->q[3],
+		int rc = ipk_unit_init(&(*out)[i], i, uc, e->cfg.natt_port, &e->q[3],
 				       &e->disp.ev, err);
 
 		if (rc)
 			return rc;
-		e->n_units++;
+		(*made)++;
 	}
 	return 0;
+}
+
+static int units_init(struct ipk_engine *e, uint32_t n, struct ipk_err *err)
+{
+	return units_make(e, n, &e->units, &e->n_units, err);
 }
 
 static int decoupled_init(struct ipk_engine *e, uint32_t n_units, struct ipk_err *err)
@@ -337,6 +349,112 @@ struct ipk_equeue *ipk_engine_queue(struct ipk_engine *e, unsigned n)
 	return n == 5 ? &e->disp.hook5 : &e->q[n - 1];
 }
 
+/* After the dispatcher stopped: waits until every unit finished what it was given. */
+static bool units_idle(struct ipk_engine *e)
+{
+	const struct timespec nap = { .tv_nsec = 100000 };
+	uint64_t start = ipk_event_mono_ns();
+
+	for (;;) {
+		uint32_t held = 0;
+
+		for (uint32_t i = 0; i < e->n_units; i++)
+			held += ipk_unit_occupancy(&e->units[i]);
+		if (!held)
+			return true;
+		if (ipk_event_mono_ns() - start > e->cfg.drain_timeout_ns)
+			return false;
+		nanosleep(&nap, NULL);
+	}
+}
+
+/* Stops and frees the running units; their drop counts move to retired_unit_drops. */
+static void units_retire(struct ipk_engine *e)
+{
+	for (uint32_t i = 0; i < e->n_units; i++)
+		ipk_unit_stop(&e->units[i]);
+	for (uint32_t i = 0; i < e->n_units; i++) {
+		for (unsigned r = 0; r < IPK_DROP_COUNT; r++) {
+			uint64_t n = ipk_drop_read(&e->units[i].drops, (enum ipk_drop_reason)r);
+
+			atomic_fetch_add_explicit(&e->retired_unit_drops.count[r], n,
+						  memory_order_relaxed);
+		}
+		ipk_unit_fini(&e->units[i]);
+	}
+	free(e->units);
+}
+
+static void units_free(struct ipk_unit *units, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		ipk_unit_fini(&units[i]);
+	free(units);
+}
+
+static int set_units_check(struct ipk_engine *e, const struct ipk_engine_config *cfg,
+			   struct ipk_err *err)
+{
+	if (e->cfg.mode != IPK_ENGINE_DECOUPLED)
+		return ipk_err_set(err, -EOPNOTSUPP, "engine: the coupled baseline has no crypto "
+				   "units to change");
+	if (e->stopped)
+		return ipk_err_set(err, -ESHUTDOWN, "engine: stopped");
+	if (cfg->n_units < 1 || cfg->n_units > ipk_sad_workers(e->sad))
+		return ipk_err_set(err, -EINVAL, "engine: units %u not in 1..%u (each SA holds "
+				   "crypto contexts for %u units)", cfg->n_units,
+				   ipk_sad_workers(e->sad), ipk_sad_workers(e->sad));
+	return config_check(cfg, cfg->n_units, e->sad, err);
+}
+
+/*
+ * New units are set up before anything stops, so a failure changes nothing. Then the
+ * dispatcher stops (no unit gets more work), the old units finish what they hold (a few
+ * packets: their high water marks), stop, and the new ones start with the same worker
+ * indices, hence the same per-SA crypto contexts; the dispatcher starts again over them.
+ * Packets wait in queue 3 and hook 5 meanwhile; none is dropped.
+ */
+int ipk_engine_set_units(struct ipk_engine *e, uint32_t n, const struct ipk_unit_config *uc,
+			 struct ipk_err *err)
+{
+	struct ipk_engine_config old = e->cfg;
+	struct ipk_unit *units;
+	uint32_t made;
+	int rc;
+
+	e->cfg.n_units = n;
+	e->cfg.unit = *uc;
+	e->cfg.units = NULL;
+	rc = set_units_check(e, &e->cfg, err);
+	if (rc) {
+		e->cfg = old;
+		return rc;
+	}
+	rc = units_make(e, n, &units, &made, err);
+	if (rc) {
+		e->cfg = old;
+		units_free(units, made);
+		return rc == -ENOMEM ? ipk_err_set(err, rc, "engine: out of memory") : rc;
+	}
+	ipk_dispatch_stop(&e->disp);
+	if (!units_idle(e)) {
+		e->cfg = old;
+		units_free(units, made);
+		ipk_dispatch_start(&e->disp);
+		return ipk_err_set(err, -EBUSY, "engine: crypto units still busy; nothing changed");
+	}
+	units_retire(e);
+	e->units = units;
+	e->n_units = n;
+	e->disp.units = units;
+	e->disp.n_units = n;
+	for (uint32_t i = 0; i < n && !rc; i++)
+		rc = ipk_unit_start(&units[i]);
+	if (!rc)
+		rc = ipk_dispatch_start(&e->disp);
+	return rc ? ipk_err_set(err, rc, "engine: cannot start a thread: %s", strerror(-rc)) : 0;
+}
+
 uint32_t ipk_engine_n_units(const struct ipk_engine *e)
 {
 	return e->n_units;
@@ -374,6 +492,7 @@ static uint32_t drop_places(struct ipk_engine *e, const struct ipk_drop_stats **
 	PLACE(&e->disp.drops, "dispatcher");
 	for (uint32_t i = 0; i < e->n_units; i++)
 		PLACE(&e->units[i].drops, "unit");
+	PLACE(&e->retired_unit_drops, "retired");
 #undef PLACE
 	return n;
 }

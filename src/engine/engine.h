@@ -100,6 +100,15 @@ struct ipk_pkt *ipk_engine_tx_dequeue(struct ipk_engine *e, uint64_t timeout_ns)
  * (coupled mode has only 1 and 2). */
 struct ipk_equeue *ipk_engine_queue(struct ipk_engine *e, unsigned n);
 uint32_t ipk_engine_n_units(const struct ipk_engine *e);
+/* Replaces the crypto units (decoupled mode) by @n units configured by @uc, while traffic
+ * flows: no packet is lost (engine.c says how). @n is at most ipk_sad_workers() of the
+ * SAD. A unit's own counters start again from zero; the engine's totals and the balance
+ * keep what the old units counted. Control plane, serialised with ipk_engine_stats_read().
+ * Returns 0 or a negative errno with a message: -EINVAL (bad config), -EOPNOTSUPP
+ * (coupled mode), -EBUSY (a unit did not finish within the drain timeout; nothing
+ * changed), -ENOMEM. */
+int ipk_engine_set_units(struct ipk_engine *e, uint32_t n, const struct ipk_unit_config *uc,
+			 struct ipk_err *err);
 enum ipk_engine_mode ipk_engine_mode(const struct ipk_engine *e);
 
 /* The conservation terms. */

@@ -69,7 +69,10 @@ static int create_tables(struct ipk_gateway *gw, struct ipk_err *err)
 {
 	int ret;
 
-	ret = ipk_sad_create(&gw->sad, gw->settings.engine.n_units);
+	/* Room for as many units as CPUs, so that `engine units N` can add units at runtime
+	 * (each SA holds one crypto context per unit it may meet). */
+	ret = ipk_sad_create(&gw->sad, resolve_units(0) > gw->settings.engine.n_units ?
+					       resolve_units(0) : gw->settings.engine.n_units);
 	if (!ret)
 		ret = ipk_spd_create(&gw->spd);
 	if (!ret)
@@ -168,6 +171,23 @@ void ipk_gateway_config_ctx(struct ipk_gateway *gw, struct ipk_config_ctx *ctx)
 const struct ipk_gw_settings *ipk_gateway_settings(const struct ipk_gateway *gw)
 {
 	return &gw->settings;
+}
+
+int ipk_gateway_set_units(struct ipk_gateway *gw, uint32_t n, const struct ipk_unit_config *uc,
+			  struct ipk_err *err)
+{
+	int ret = ipk_engine_set_units(gw->engine, n, uc, err);
+
+	if (!ret) {
+		gw->settings.engine.n_units = n;
+		gw->settings.engine.unit = *uc;
+	}
+	return ret;
+}
+
+uint32_t ipk_gateway_max_units(const struct ipk_gateway *gw)
+{
+	return ipk_sad_workers(gw->sad);
 }
 
 struct ipk_engine *ipk_gateway_engine(struct ipk_gateway *gw)

@@ -83,6 +83,13 @@ void ipk_gateway_destroy(struct ipk_gateway *gw);
 void ipk_gateway_config_ctx(struct ipk_gateway *gw, struct ipk_config_ctx *ctx);
 /* The settings the engine runs with (n_units resolved). */
 const struct ipk_gw_settings *ipk_gateway_settings(const struct ipk_gateway *gw);
+/* Replaces the crypto units at runtime (ipk_engine_set_units) and records the new settings.
+ * At most ipk_gateway_max_units() units. Returns 0 or a negative errno (message in @err). */
+int ipk_gateway_set_units(struct ipk_gateway *gw, uint32_t n, const struct ipk_unit_config *uc,
+			  struct ipk_err *err);
+/* The most units the gateway can run: every SA holds this many crypto contexts (the larger
+ * of the start-up unit count and the online CPUs). */
+uint32_t ipk_gateway_max_units(const struct ipk_gateway *gw);
 struct ipk_engine *ipk_gateway_engine(struct ipk_gateway *gw);
 
 /* Starts the transmit thread and a receive thread per port; ports committed later start

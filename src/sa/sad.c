@@ -188,6 +188,11 @@ static void slot_remove(struct ipk_sad *sad, uint32_t i)
 	sad->n_in--;
 }
 
+uint32_t ipk_sad_workers(const struct ipk_sad *sad)
+{
+	return sad->n_workers;
+}
+
 int ipk_sad_create(struct ipk_sad **out, uint32_t n_workers)
 {
 	struct ipk_sad *sad = calloc(1, sizeof(*sad));

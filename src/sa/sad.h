@@ -20,6 +20,8 @@ struct ipk_sad;
 
 /* @n_workers: crypto contexts each SA gets (one per crypto unit; at least 1). */
 int ipk_sad_create(struct ipk_sad **out, uint32_t n_workers);
+/* The crypto contexts each SA gets: the most crypto units an engine over this SAD may run. */
+uint32_t ipk_sad_workers(const struct ipk_sad *sad);
 /* Deletes every SA (keys wiped) and frees the table. */
 void ipk_sad_destroy(struct ipk_sad *sad);
 

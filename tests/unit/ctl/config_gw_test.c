@@ -215,23 +215,24 @@ static int gw_teardown(void **state)
 	return 0;
 }
 
-/* Runtime `engine`: the running values pass, others are refused by name. */
+/* Runtime `engine`: units, water marks and rate caps change; the mode and the pool are
+ * refused by name; so are more units than the SAs hold crypto contexts for. */
 static void test_engine_runtime(void **state)
 {
 	static const struct bad_row rows[] = {
 		/* 0 */ { "engine units 1 high 4 low 1 mode decoupled buffers 1024\n", NULL },
-		/* 1 */ { "engine units 2\n",
-			  "t.conf:1: engine: units can only be set at start-up (running with 1)" },
+		/* 1 */ { "engine high 8 low 2\n", NULL },
 		/* 2 */ { "engine mode coupled\n",
 			  "t.conf:1: engine: mode can only be set at start-up (running with 0)" },
-		/* 3 */ { "engine high 8\n",
-			  "t.conf:1: engine: high can only be set at start-up (running with 4)" },
-		/* 4 */ { "engine pps 100\n",
-			  "t.conf:1: engine: pps can only be set at start-up (running with 0)" },
-		/* 5 */ { "engine buffers 4096\n",
+		/* 3 */ { "engine pps 100\n", NULL },
+		/* 4 */ { "engine buffers 4096\n",
 			  "t.conf:1: engine: buffers can only be set at start-up (running with 1024)" },
+		/* 5 */ { "engine low 9\n", "t.conf:1: unit: low water mark 9 not in 1..8" },
 	};
 	struct gw_env *e = *state;
+	const struct ipk_gw_settings *s = ipk_gateway_settings(e->gw);
+	uint32_t max = ipk_gateway_max_units(e->gw);
+	char text[64], want[256];
 	struct ipk_err err;
 
 	for (size_t i = 0; i < IPK_ARRAY_SIZE(rows); i++) {
@@ -244,6 +245,23 @@ static void test_engine_runtime(void **state)
 		}
 		assert_int_equal(ret, -EINVAL);
 		assert_string_equal(err.msg, rows[i].msg);
+	}
+	assert_int_equal(s->engine.unit.high, 8);
+	assert_int_equal(s->engine.unit.low, 2);
+	assert_int_equal(s->engine.unit.rate_pps, 100);
+	assert_int_equal(ipk_engine_n_units(ipk_gateway_engine(e->gw)), 1);
+	/* As many units as the SAs have contexts for, not one more. */
+	assert_true(max >= 1);
+	snprintf(text, sizeof(text), "engine units %u pps 0\n", max);
+	assert_int_equal(apply(&e->ctx, text, &err), 0);
+	assert_int_equal(ipk_engine_n_units(ipk_gateway_engine(e->gw)), max);
+	if (max < IPK_ENGINE_MAX_UNITS) {
+		snprintf(text, sizeof(text), "engine units %u\n", max + 1);
+		snprintf(want, sizeof(want), "t.conf:1: engine: units %u above %u (the most this "
+			 "gateway's SAs hold crypto contexts for: its CPUs, or the start-up count)",
+			 max + 1, max);
+		assert_int_equal(apply(&e->ctx, text, &err), -EINVAL);
+		assert_string_equal(err.msg, want);
 	}
 }
 

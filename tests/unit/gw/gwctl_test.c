@@ -190,9 +190,14 @@ static void test_handler(void **state)
 	assert_int_equal(run(gw, "sa del name b\nsa del name b\n", &out, &err), -ENOENT);
 	assert_non_null(strstr(err.msg, "ipseckctl:2: "));
 	assert_non_null(ipk_sad_find(ctx.sad, "b"));
-	assert_int_equal(run(gw, "engine units 3", &out, &err), -EINVAL);
-	assert_string_equal(err.msg, "ipseckctl:1: engine: units can only be set at start-up "
-				     "(running with 1)");
+	assert_int_equal(run(gw, "engine mode coupled", &out, &err), -EINVAL);
+	assert_string_equal(err.msg, "ipseckctl:1: engine: mode can only be set at start-up "
+				     "(running with 0)");
+	/* Units change under the pause: `stats` shows the new count. */
+	assert_int_equal(run(gw, "engine units 1 high 6 low 3", &out, &err), 0);
+	assert_int_equal(ipk_gateway_settings(gw)->engine.unit.high, 6);
+	assert_int_equal(run(gw, "stats", &out, &err), 0);
+	assert_non_null(strstr(out.buf, "\tunits 1\n"));
 	/* Interfaces come and go at runtime. */
 	assert_int_equal(run(gw, "interface del name u1", &out, &err), 0);
 	assert_true(port_free(port));
