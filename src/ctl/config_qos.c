@@ -121,6 +121,7 @@ static bool view(const struct ipk_cmd_batch *b, const char *name, struct obj_vie
 	char key[KEY_MAX];
 	const struct ipk_cmd_note *add, *node, *use;
 	struct ipk_hooks_info info;
+	bool deleted;
 
 	key_of(key, "qos", name);
 	add = ipk_cmd_note_find(b, key);
@@ -128,7 +129,14 @@ static bool view(const struct ipk_cmd_batch *b, const char *name, struct obj_vie
 	node = ipk_cmd_note_find(b, key);
 	key_of(key, "use", name);
 	use = ipk_cmd_note_find(b, key);
-	if ((add && !add->present) || (node && !node->present))
+	/* A name deleted and made again in one batch has both notes: the present one wins
+	 * (a name is never a component and a node at once). */
+	deleted = (add && !add->present) || (node && !node->present);
+	if (add && !add->present)
+		add = NULL;
+	if (node && !node->present)
+		node = NULL;
+	if (!add && !node && deleted)
 		return false;
 	if (add) {
 		v->kind = ipk_qos_find(((const struct qos_add *)add->data)->kind)->kind;
@@ -381,7 +389,7 @@ static int hook_attach_check(struct ipk_cmd_batch *b, const void *arg, struct ip
 	if (ipk_cmd_note_set(b, key, true, NULL))
 		return -ENOMEM;
 	snprintf(key, sizeof(key), "hook:%u", c->hook);
-	return ipk_cmd_note_set(b, key, true, NULL);
+	return ipk_cmd_note_set(b, key, true, c);
 }
 
 static int hook_attach_apply(struct ipk_config_ctx *ctx, const void *arg, struct ipk_err *err)
@@ -397,11 +405,25 @@ static int hook_detach_check(struct ipk_cmd_batch *b, const void *arg, struct ip
 	const struct ipk_cmd_note *note;
 	char key[KEY_MAX];
 
+	const char *name;
+
 	snprintf(key, sizeof(key), "hook:%u", c->hook);
 	note = ipk_cmd_note_find(b, key);
-	if (note ? !note->present : !b->ctx->hooks || !ipk_hooks_attached(b->ctx->hooks, c->hook))
+	if (note)
+		name = note->present ? ((const struct hook_cmd *)note->data)->name : NULL;
+	else
+		name = b->ctx->hooks ? ipk_hooks_attached(b->ctx->hooks, c->hook) : NULL;
+	if (!name)
 		return ipk_err_set(err, -ENOENT, "hook detach: nothing attached at hook %u",
 				   c->hook);
+	if (ipk_cmd_note_set(b, key, false, NULL))
+		return -ENOMEM;
+	/* A detach deletes the chain (hooks.h): later commands of the batch see its name
+	 * free, as after `qos del`; its parts stay noted as used, as there. */
+	key_of(key, "qos", name);
+	if (ipk_cmd_note_set(b, key, false, NULL))
+		return -ENOMEM;
+	key_of(key, "node", name);
 	return ipk_cmd_note_set(b, key, false, NULL);
 }
 

@@ -275,9 +275,19 @@ static void gen_pacing(void **state)
 	f[2].rate_pps = 200;
 	assert_int_equal(ipk_gen_init(g, f, 3, pool, count_emit, n, NULL), 0);
 	ipk_gen_run(g, ipk_gen_now_ns(), 300 * MS);
-	for (unsigned i = 0; i < 3; i++)
-		if (n[i] < want[i] * 97 / 100 || n[i] > want[i] * 103 / 100 + 1)
-			fail_msg("flow %u: %u packets, expected %u", i, n[i], want[i]);
+	for (unsigned i = 0; i < 3; i++) {
+		uint64_t late = atomic_load(&g->stats[i].late);
+
+		/* Never more than the rate allows. Fewer only when the machine held the thread
+		 * back more than a packet time (it restarts from then rather than burst, and
+		 * counts it as late): the lower bound holds for an undisturbed run. */
+		if (n[i] > want[i] * 103 / 100 + 1 || (!late && n[i] < want[i] * 97 / 100))
+			fail_msg("flow %u: %u packets, expected %u (late %llu)", i, n[i], want[i],
+				 (unsigned long long)late);
+		if (late)
+			print_message("flow %u: %u of %u packets, %llu times late (busy machine)\n",
+				      i, n[i], want[i], (unsigned long long)late);
+	}
 	assert_int_equal(g->stats[1].bytes, (uint64_t)n[1] * 500);
 	free(g);
 }

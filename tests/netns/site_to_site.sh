@@ -20,7 +20,9 @@
 #
 # Checks: ping across; a 4 MiB TCP transfer with the same SHA-256 at both ends; IPv6 inside
 # the IPv4 tunnel (policies added at runtime: ping and 1 MiB over TCP); exactly N
-# UDP datagrams counted by both SAs and both engines; a discard policy added at runtime
+# UDP datagrams counted by both SAs and both engines; 140 runtime changes (SAs, policies,
+# crypto units, a QoS chain at queue 3) while 3,000 datagrams flow, none lost; `engine mode`
+# and more units than CPUs refused at runtime; a discard policy added at runtime
 # through ipseckctl drops its flow (counted as policy-discard) while the rest flows; a
 # bypass policy sends its flow unencrypted (scheduler.bypassed), which the ESP port of tun
 # mode cannot carry (not-esp at the port: docs/man/ipseck.conf.5); the engines balance;
@@ -240,8 +242,17 @@ for i in range(3000):
     time.sleep(0.001)
 EOF
 tx=$!
+# A QoS chain for queue 3, attached and detached (which deletes it) in turn
+# (examples/recommended-qos.conf, reduced to EF first over one best-effort FIFO).
+printf '%s\n' "qos add name churn-cls kind dscp ef 0 default 1" \
+	"qos add name churn-ef kind fifo limit 64" "qos add name churn-be kind fifo limit 512" \
+	"qos add name churn-prio kind prio" \
+	"qos node name churn classify churn-cls children churn-ef,churn-be schedule churn-prio" \
+	"hook attach 3 churn" >"$WORK/churn-qos.conf"
 changes=0
 for i in $(seq 20); do
+	ctl a engine units $((1 + i % 2)) high $((2 + i % 3)) low 1 && changes=$((changes + 1))
+	ctl a -f "$WORK/churn-qos.conf" && changes=$((changes + 1))
 	ctl a policy add name churn-$i dir out src 10.1.0.0/24 dst 10.2.0.0/24 proto tcp \
 		dport $((20000 + i)) action discard priority 20 && changes=$((changes + 1))
 	ctl a sa add name churn-$i spi $((0x5000 + i)) dir in mode tunnel src 192.0.2.2 \
@@ -249,10 +260,12 @@ for i in $(seq 20); do
 		changes=$((changes + 1))
 	ctl a policy del name churn-$i && changes=$((changes + 1))
 	ctl a sa del name churn-$i && changes=$((changes + 1))
+	ctl a hook detach 3 && changes=$((changes + 1))
 done
 wait "$tx"
 wait "$rx"
-check "runtime: 80 changes applied while traffic flowed" test "$changes" = 80
+check "runtime: 140 changes (SAs, policies, crypto units, QoS chains) applied while traffic flowed" \
+	test "$changes" = 140
 check "runtime: all 3000 datagrams arrived meanwhile" test "$(cat "$WORK/udp-6010.out")" = 3000
 check "runtime: SA a-to-b counted them all" \
 	test "$(($(stat a sa.a-to-b.packets) - a_out0))" = 3000
@@ -287,9 +300,14 @@ for gw in a b; do
 	check "no bad-icv or replay drops at $gw" \
 		test "$(stat $gw sa.a-to-b.drops)$(stat $gw sa.b-to-a.drops)" = "00"
 done
-check "ipseckctl: an engine change at runtime is refused" \
-	sh -c "! timeout 10 '$IPSECKCTL' -s '$WORK/a.sock' engine units 7 2>'$WORK/ctl.err'"
-check "ipseckctl: ... with a clear message" grep -q "units can only be set at start-up" "$WORK/ctl.err"
+check "ipseckctl: a change of engine mode at runtime is refused" \
+	sh -c "! timeout 10 '$IPSECKCTL' -s '$WORK/a.sock' engine mode coupled 2>'$WORK/ctl.err'"
+check "ipseckctl: ... with a clear message" grep -q "mode can only be set at start-up" "$WORK/ctl.err"
+check "ipseckctl: more units than the SAs have crypto contexts for are refused" \
+	sh -c "! timeout 10 '$IPSECKCTL' -s '$WORK/a.sock' engine units 64 2>'$WORK/ctl.err'"
+check "ipseckctl: ... saying how many it can run" grep -q "units 64 above" "$WORK/ctl.err"
+check "ipseckctl: show units lists the running units" \
+	sh -c "timeout 10 '$IPSECKCTL' -s '$WORK/a.sock' show units | grep -q '^unit 0 caps all'"
 
 check "SIGTERM: ipseckd a exits 0" stop_gw 0
 check "SIGTERM: ipseckd b exits 0" stop_gw 1

@@ -233,6 +233,40 @@ static void delete_a_free_node_with_its_parts(void **state)
 
 /* Without an engine (the pcap mode, a configuration only checked) an attach fails in the
  * check step: the batch before it must not have changed anything (found by fuzzing). */
+/* A detach deletes the chain, also for the rest of its batch: its name can be made again
+ * in the same batch (an operator replacing a chain by hand), but not deleted twice. */
+static void detach_deletes_within_the_batch(void **state)
+{
+	static const char chain[] =
+		"qos add name c kind dscp ef 0 default 1\nqos add name e kind fifo limit 64\n"
+		"qos add name b kind fifo\nqos add name p kind prio\n"
+		"qos node name n classify c children e,b schedule p\n";
+	struct env *e = *state;
+	struct ipk_hooks_info info;
+	struct ipk_err err = { "" };
+	char text[512];
+
+	apply_ok(e, chain);
+	apply_ok(e, "hook attach 3 n\n");
+	apply_ok(e, "hook detach 3\nqos add name n kind fifo limit 10\nhook attach 3 n\n");
+	assert_string_equal(ipk_hooks_attached(e->hooks, 3), "n");
+	assert_int_equal(ipk_hooks_lookup(e->hooks, "c", &info), -ENOENT);
+	snprintf(text, sizeof(text), "hook detach 3\n%shook attach 5 n\nhook detach 5\n", chain);
+	apply_ok(e, text);
+	assert_null(ipk_hooks_attached(e->hooks, 3));
+	assert_null(ipk_hooks_attached(e->hooks, 5));
+	assert_int_equal(ipk_hooks_lookup(e->hooks, "n", &info), -ENOENT);
+	apply_ok(e, chain);
+	apply_ok(e, "hook attach 3 n\n");
+	assert_int_equal(ipk_config_apply(&e->ctx, "hook detach 3\nqos del name n\n", "t", &err),
+			 -ENOENT);
+	assert_non_null(strstr(err.msg, "t:2: qos del: 'n' does not exist"));
+	assert_int_equal(ipk_config_apply(&e->ctx, "hook detach 3\nhook detach 3\n", "t", &err),
+			 -ENOENT);
+	assert_non_null(strstr(err.msg, "nothing attached at hook 3"));
+	assert_string_equal(ipk_hooks_attached(e->hooks, 3), "n");
+}
+
 static void attach_without_engine_changes_nothing(void **state)
 {
 	struct ipk_config_ctx ctx = { 0 };
@@ -282,6 +316,8 @@ int main(void)
 						env_teardown),
 		cmocka_unit_test_setup_teardown(mistakes_change_nothing, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(delete_a_free_node_with_its_parts, env_setup,
+						env_teardown),
+		cmocka_unit_test_setup_teardown(detach_deletes_within_the_batch, env_setup,
 						env_teardown),
 		cmocka_unit_test_setup_teardown(shipped_configurations_load, env_setup,
 						env_teardown),
