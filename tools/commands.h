@@ -5,5 +5,7 @@
 
 int ipseck_cmd_pcap(int argc, char **argv);
 int ipseck_cmd_demo(int argc, char **argv);
+int ipseck_cmd_gen(int argc, char **argv);
+int ipseck_cmd_probe(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@
 
 #include "exp/gen.h"
 #include "exp/report.h"
+#include "exp/scenarios.h"
 #include "exp/testbed.h"
 #include "tools/commands.h"
 
@@ -94,11 +95,18 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: ipseck demo [--out DIR] [--quick] [--alg NAME] [--cap MBITS]\n"
 		"                   [--probes N] [--interval MS] [--sweep]\n"
+		"                   [--af] [--fairness] [--reconfig] [--tables]\n"
 		"Runs the paper's Tables I and II in one process for three designs (coupled\n"
 		"baseline, decoupled, decoupled + QoS) and writes tables, per-probe series, plots\n"
 		"and results.json into DIR (default ./demo-out). --quick: about 20 s.\n"
 		"--sweep instead offers best effort at 0.5x..10x the capacity (EF inside IPsec,\n"
-		"100 probes every 10 ms per point) and writes sweep.txt, sweep.json, sweep.png.\n");
+		"100 probes every 10 ms per point) and writes sweep.txt, sweep.json, sweep.png.\n"
+		"The full run adds three scenarios beyond the paper (docs/experiments.md); alone\n"
+		"(short with --quick, which otherwise runs the tables only):\n"
+		"--af: an AF11 flow (RED, guaranteed DRR share) next to EF and best effort;\n"
+		"--fairness: 50 users with their own SAs, one greedy: FIFO vs per-user DRR;\n"
+		"--reconfig: QoS attached by a control request in the middle of the flood.\n"
+		"--tables: Tables I and II only, without the scenarios.\n");
 }
 
 /* The quick run sends probes every 5 ms rather than 100 ms: 200 of them fit in a second
@@ -123,7 +131,7 @@ static void apply_overrides(struct ipk_report *d, uint32_t probes, uint32_t inte
 		d->base.interval_ns = interval_ms * 1000000ull;
 }
 
-static int parse_args(struct ipk_report *d, int argc, char **argv)
+static int parse_args(struct ipk_report *d, struct ipk_scn *scn, int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"out", required_argument, NULL, 'o'},
@@ -133,6 +141,10 @@ static int parse_args(struct ipk_report *d, int argc, char **argv)
 	    {"probes", required_argument, NULL, 'n'},
 	    {"interval", required_argument, NULL, 'i'},
 	    {"sweep", no_argument, NULL, 's'},
+	    {"af", no_argument, NULL, 'A'},
+	    {"fairness", no_argument, NULL, 'F'},
+	    {"reconfig", no_argument, NULL, 'R'},
+	    {"tables", no_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -163,6 +175,18 @@ static int parse_args(struct ipk_report *d, int argc, char **argv)
 			break;
 		case 's':
 			d->sweep = true;
+			break;
+		case 'A':
+			scn->af = true;
+			break;
+		case 'F':
+			scn->fair = true;
+			break;
+		case 'R':
+			scn->reconfig = true;
+			break;
+		case 'T':
+			scn->tables_only = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -256,7 +280,7 @@ static int run_one(struct ipk_report *d, unsigned i, struct ipk_err *err)
 
 /* Every planned run, with the machine's conditions around them. Returns 0 or the first
  * run's error (message in @err). */
-static int run_all(struct ipk_report *d, struct ipk_err *err)
+static int run_all(struct ipk_report *d, struct ipk_scn *scn, struct ipk_err *err)
 {
 	uint64_t start_ns = ipk_gen_now_ns();
 	double cpu_other = cpu_all_s() - cpu_self_s(), secs;
@@ -269,23 +293,43 @@ static int run_all(struct ipk_report *d, struct ipk_err *err)
 		       d->load_before);
 	for (unsigned i = 0; i < d->n_runs && !rc; i++)
 		rc = run_one(d, i, err);
+	if (!rc)
+		rc = ipk_scn_run(d, scn, err);
 	secs = (double)(ipk_gen_now_ns() - start_ns) / 1e9;
 	d->load_after = load_average();
 	d->foreign_cpus = (cpu_all_s() - cpu_self_s() - cpu_other) / secs;
 	if (!rc)
-		printf("%u runs in %.1f s; other processes kept %.2f CPUs busy meanwhile\n",
-		       d->n_runs, secs, d->foreign_cpus);
+		printf("done in %.1f s; other processes kept %.2f CPUs busy meanwhile\n", secs,
+		       d->foreign_cpus);
 	return rc;
+}
+
+/* No scenario flag: Tables I and II, and in the full run (not --quick, --tables or
+ * --sweep) every scenario. Scenario flags: only those scenarios (short with --quick). */
+static bool plan_scenarios(struct ipk_report *d, struct ipk_scn *scn)
+{
+	bool only = scn->af || scn->fair || scn->reconfig;
+
+	if (!only && !d->sweep && !d->quick && !scn->tables_only)
+		scn->af = scn->fair = scn->reconfig = true;
+	if (d->sweep)
+		scn->af = scn->fair = scn->reconfig = false;
+	d->json_more = ipk_scn_json_members;
+	d->more = scn;
+	return only && !d->sweep;
 }
 
 int ipseck_cmd_demo(int argc, char **argv)
 {
 	struct ipk_report *d = calloc(1, sizeof(*d));
+	struct ipk_scn *scn = calloc(1, sizeof(*scn));
 	struct ipk_err err = {""};
+	bool scn_only;
 	int rc = -ENOMEM;
 
-	if (!d || parse_args(d, argc, argv))
+	if (!d || !scn || parse_args(d, scn, argc, argv))
 		goto out;
+	scn_only = plan_scenarios(d, scn);
 	read_cpu(d->cpu, sizeof(d->cpu));
 	if (mkdir(d->out, 0755) && errno != EEXIST) {
 		rc = -errno;
@@ -294,10 +338,10 @@ int ipseck_cmd_demo(int argc, char **argv)
 	}
 	if (d->sweep)
 		plan_sweep(d);
-	else
+	else if (!scn_only)
 		plan(d);
 	ipk_report_setup(d, stdout);
-	rc = run_all(d, &err);
+	rc = run_all(d, scn, &err);
 	if (rc) {
 		fprintf(stderr, "\nipseck demo: %s\n", err.msg);
 		goto out;
@@ -306,9 +350,14 @@ int ipseck_cmd_demo(int argc, char **argv)
 		rc = ipk_report_write_sweep(d);
 		goto out;
 	}
-	ipk_report_tables(d, stdout);
-	rc = ipk_report_write(d);
+	if (!scn_only) {
+		ipk_report_tables(d, stdout);
+		rc = ipk_report_write(d);
+	}
+	if (!rc && (scn->af || scn->fair || scn->reconfig))
+		rc = ipk_scn_write(d, scn, scn_only);
 out:
+	free(scn);
 	free(d);
 	return rc ? 1 : 0;
 }

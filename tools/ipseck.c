@@ -14,6 +14,8 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{ "pcap", ipseck_cmd_pcap, "run a capture through SPD/SAD/ESP (offline mode)" },
 	{ "demo", ipseck_cmd_demo, "the paper's Tables I and II in an in-process testbed" },
+	{ "gen", ipseck_cmd_gen, "traffic generator: UDP in ESP (or plain) over a raw socket" },
+	{ "probe", ipseck_cmd_probe, "ICMP probes, plain or in ESP: RTT, loss, per-probe series" },
 };
 
 static void usage(FILE *f)

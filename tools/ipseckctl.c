@@ -81,6 +81,8 @@ static char *read_batch(const char *path, size_t *len)
 		fprintf(stderr, "ipseckctl: %s: %s\n", path, strerror(errno));
 		return NULL;
 	}
+	/* Unbuffered: stdio's buffer would keep a copy of the keys, freed without a wipe. */
+	setvbuf(f, NULL, _IONBF, 0);
 	buf = malloc(IPK_CTLSOCK_REQUEST_MAX + 1u);
 	if (buf) {
 		*len = fread(buf, 1, IPK_CTLSOCK_REQUEST_MAX + 1u, f);

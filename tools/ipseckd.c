@@ -2,7 +2,7 @@
 /*
  * ipseckd: the gateway daemon (docs/man/ipseckd.8).
  *
- *   ipseckd -f gateway.conf [-F] [-v] [-s SOCKET] [-p PIDFILE]
+ *   ipseckd -f gateway.conf [-F] [-v] [-s SOCKET] [-p PIDFILE] [-e COMMAND]
  *
  * Builds the gateway from the file as one all-or-nothing batch (gw/gwctl.h), starts its I/O
  * threads, serves the control socket on the main thread, and on SIGINT/SIGTERM stops the
@@ -28,10 +28,12 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "ctl/config.h"
 #include "ctl/show.h"
 #include "ctl/socket.h"
 #include "gw/gateway.h"
 #include "gw/gwctl.h"
+#include "gw/gwevent.h"
 #include "gw/gwstats.h"
 
 #define PIDFILE_DEFAULT "/run/ipseck/ipseckd.pid"
@@ -40,6 +42,7 @@ struct options {
 	const char *config;
 	const char *socket;
 	const char *pidfile;
+	const char *event_command;
 	bool foreground;
 	int verbose;
 };
@@ -60,12 +63,14 @@ struct daemon {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ipseckd -f FILE [-F] [-v] [-s SOCKET] [-p PIDFILE]\n"
+	fprintf(f, "usage: ipseckd -f FILE [-F] [-v] [-s SOCKET] [-p PIDFILE] [-e COMMAND]\n"
 		   "  -f FILE     configuration (ipseck.conf(5)), applied as one batch\n"
 		   "  -F          stay in the foreground, log to stderr\n"
 		   "  -v          more logging (debug messages)\n"
 		   "  -s SOCKET   control socket (default %s)\n"
-		   "  -p PIDFILE  pidfile when daemonized (default %s)\n",
+		   "  -p PIDFILE  pidfile when daemonized (default %s)\n"
+		   "  -e COMMAND  run COMMAND (absolute path) for every SA event\n"
+		   "              (ipseck.conf(5) event-command; this wins over the file)\n",
 		IPK_CTLSOCK_PATH, PIDFILE_DEFAULT);
 }
 
@@ -74,7 +79,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	int c;
 
 	*opt = (struct options){ .socket = IPK_CTLSOCK_PATH, .pidfile = PIDFILE_DEFAULT };
-	while ((c = getopt(argc, argv, "f:Fvs:p:h")) != -1) {
+	while ((c = getopt(argc, argv, "f:Fvs:p:e:h")) != -1) {
 		switch (c) {
 		case 'f':
 			opt->config = optarg;
@@ -90,6 +95,9 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			break;
 		case 'p':
 			opt->pidfile = optarg;
+			break;
+		case 'e':
+			opt->event_command = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -254,6 +262,14 @@ static int start(struct daemon *d)
 		log_warnx("%s", err.msg);
 		return ret;
 	}
+	if (d->opt.event_command) {
+		ret = ipk_gwevent_set_command(ipk_gateway_events(d->gw), d->opt.event_command,
+					      &err);
+		if (ret) {
+			log_warnx("ipseckd: -e: %s", err.msg);
+			return ret;
+		}
+	}
 	ret = control_open(d);
 	if (ret)
 		return ret;
@@ -284,17 +300,39 @@ static bool stop_requested(struct daemon *d)
 	return false;
 }
 
+/* The sooner of two poll timeouts, -1 meaning none. */
+static int sooner(int a_ms, int b_ms)
+{
+	if (a_ms < 0)
+		return b_ms;
+	return b_ms < 0 || a_ms < b_ms ? a_ms : b_ms;
+}
+
+/* SA events raised by the packet threads (gw/gwevent.h), and the once-a-second check of
+ * idle SAs' seconds lifetimes. */
+static void serve_events(struct daemon *d)
+{
+	struct ipk_config_ctx ctx;
+
+	ipk_gateway_config_ctx(d->gw, &ctx);
+	ipk_gwevent_tick(ipk_gateway_events(d->gw), ctx.sad);
+}
+
 static int serve(struct daemon *d)
 {
-	struct pollfd pfd[2] = {
+	struct ipk_gwevents *ev = ipk_gateway_events(d->gw);
+	struct pollfd pfd[3] = {
 		{ .fd = d->sig_fd, .events = POLLIN },
 		{ .fd = ipk_ctlsock_fd(d->ctl), .events = POLLIN },
+		{ .fd = ipk_gwevent_fd(ev), .events = POLLIN },
 	};
 
 	for (;;) {
-		int wait_ms = ipk_ctlsock_next_timeout(d->ctl);
+		int wait_ms = sooner(ipk_ctlsock_next_timeout(d->ctl),
+				     ipk_gwevent_next_timeout(ev));
 
-		if (poll(pfd, 2, wait_ms) < 0 && errno != EINTR) {
+		serve_events(d);
+		if (poll(pfd, 3, wait_ms) < 0 && errno != EINTR) {
 			log_warn("ipseckd: poll");
 			return -EIO;
 		}

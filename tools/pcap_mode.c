@@ -102,10 +102,17 @@ static int process_one(struct pcap_run *run, struct ipk_pkt *pkt)
 		run->held++;
 	else if (res == IPK_INLINE_DROPPED)
 		report_drop(run, frame, why);
-	if (out) {
-		rc = ipk_pcap_write(run->out, run->in, out);
-		run->written += rc == 0;
+	if (!out)
+		out = ipk_inline_next(&run->path);
+	/* *out first, then the further fragments and ICMP errors the path made
+	 * (engine/mtu.h). */
+	while (out) {
+		if (!rc) {
+			rc = ipk_pcap_write(run->out, run->in, out);
+			run->written += rc == 0;
+		}
 		ipk_pkt_free(out);
+		out = ipk_inline_next(&run->path);
 	}
 	return rc;
 }

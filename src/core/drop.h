@@ -42,6 +42,7 @@
 	X(NO_POLICY, "no-policy", "no policy matched (default discard)")                    \
 	X(NO_SA, "no-sa", "the policy's SA is not installed")                               \
 	X(TOO_BIG, "too-big", "does not fit the buffer after encapsulation")                \
+	X(FRAG_NEEDED, "frag-needed", "over the SA's effective MTU, DF or IPv6: ICMP sent") \
 	X(NO_BUFFER, "no-buffer", "packet buffer pool empty")                               \
 	X(CRYPTO_ERROR, "crypto-error", "libcrypto reported an error")                      \
 	X(NAT_KEEPALIVE, "nat-keepalive", "RFC 3948 NAT keepalive consumed")                \

@@ -32,7 +32,7 @@ enum ipk_log_level ipk_log_get_level(void)
 /* Formats the whole line first so that concurrent threads never interleave. */
 static void log_emit(enum ipk_log_level level, int errnum, const char *fmt, va_list ap)
 {
-	static const char *const prefix[] = { "error", "warning", "info", "debug" };
+	static const char *const prefix[] = { "error", "warning", "notice", "info", "debug" };
 	char line[1024];
 	int n;
 
@@ -47,7 +47,8 @@ static void log_emit(enum ipk_log_level level, int errnum, const char *fmt, va_l
 	if (n >= (int)sizeof(line) - 1)
 		n = (int)sizeof(line) - 2;
 	if (log_syslog) {
-		static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+		static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO,
+					     LOG_DEBUG };
 
 		line[n] = '\0';
 		syslog(prio[level], "%s", line + strlen("ipseck "));
@@ -70,6 +71,7 @@ static void log_emit(enum ipk_log_level level, int errnum, const char *fmt, va_l
 
 LOG_FN(log_warn, IPK_LOG_WARN, 1)
 LOG_FN(log_warnx, IPK_LOG_WARN, 0)
+LOG_FN(log_notice, IPK_LOG_NOTICE, 0)
 LOG_FN(log_info, IPK_LOG_INFO, 0)
 LOG_FN(log_debug, IPK_LOG_DEBUG, 0)
 

@@ -10,7 +10,7 @@
 
 #include "core/compiler.h"
 
-enum ipk_log_level { IPK_LOG_ERR, IPK_LOG_WARN, IPK_LOG_INFO, IPK_LOG_DEBUG };
+enum ipk_log_level { IPK_LOG_ERR, IPK_LOG_WARN, IPK_LOG_NOTICE, IPK_LOG_INFO, IPK_LOG_DEBUG };
 
 void ipk_log_set_level(enum ipk_log_level level);
 enum ipk_log_level ipk_log_get_level(void);
@@ -21,6 +21,8 @@ void ipk_log_to_syslog(const char *ident);
 /* log_warn appends strerror(errno); log_warnx does not. */
 void log_warn(const char *fmt, ...) IPK_PRINTF(1, 2);
 void log_warnx(const char *fmt, ...) IPK_PRINTF(1, 2);
+/* Normal but significant: events an operator or a keying daemon acts on (SA expiry). */
+void log_notice(const char *fmt, ...) IPK_PRINTF(1, 2);
 void log_info(const char *fmt, ...) IPK_PRINTF(1, 2);
 void log_debug(const char *fmt, ...) IPK_PRINTF(1, 2);
 /* Start-up only: log and exit(1). */

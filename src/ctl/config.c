@@ -22,8 +22,11 @@
 #include "ctl/config_policy.h"
 #include "ctl/config_qos.h"
 #include "ctl/config_sa.h"
+#include "ctl/keyfile.h"
 #include "ctl/lexer.h"
 #include "ctl/show.h"
+#include "gw/gwevent.h"
+#include "gw/gwcapture.h"
 #include "sa/spd.h"
 
 #define FILE_MAX ((size_t)64 << 20) /* a configuration larger than this is a mistake */
@@ -48,6 +51,11 @@ static const struct ipk_cmd_def *const commands[] = {
 	&ipk_show_sa,
 	&ipk_show_policy,
 	&ipk_show_stats,
+	&ipk_gwevent_command_def,
+	&ipk_gwevent_show,
+	&ipk_gwcapture_start,
+	&ipk_gwcapture_stop,
+	&ipk_gwcapture_show,
 };
 
 const struct ipk_cmd_def *const *ipk_config_commands(size_t *n)
@@ -285,6 +293,8 @@ int ipk_config_load_file(struct ipk_config_ctx *ctx, const char *path, struct ip
 		ret = -errno;
 		return ipk_err_set(err, ret, "%s: cannot open: %s", path, strerror(-ret));
 	}
+	/* Unbuffered: stdio's buffer would keep a copy of the keys, freed without a wipe. */
+	setvbuf(f, NULL, _IONBF, 0);
 	ret = read_all(f, &text, &len);
 	fclose(f);
 	if (ret == -EFBIG)
@@ -295,6 +305,8 @@ int ipk_config_load_file(struct ipk_config_ctx *ctx, const char *path, struct ip
 		ret = ipk_err_set(err, -EINVAL, "%s:%u: NUL byte in a text file", path,
 				  line_of(text, strlen(text)));
 	else
+		ipk_keyfile_warn(path, text);
+	if (!ret)
 		ret = ipk_config_apply(ctx, text, path, err);
 	explicit_bzero(text, len);
 	free(text);

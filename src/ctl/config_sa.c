@@ -2,7 +2,7 @@
 /*
  *   sa add name NAME spi SPI dir in|out mode tunnel|transport src ADDR dst ADDR
  *          proposal ALG (key HEX | enc-key HEX auth-key HEX) [esn] [replay-window N]
- *          [encap udp [sport N] [dport N]] [ttl N] [seq N]
+ *          [encap udp [sport N] [dport N]] [ttl N] [seq N] [mtu N]
  *          [lifetime bytes N packets N seconds N] [soft-lifetime bytes N packets N seconds N]
  *   sa del name NAME
  *
@@ -128,6 +128,8 @@ static const struct ipk_kw sa_add_kws[] = {
 	  .choices = encap_choices, .sub = encap_kws },
 	{ .name = "ttl", .type = IPK_KW_NUM, IPK_KW_FIELD(P, ttl), .min = 1, .max = 255 },
 	{ .name = "seq", .type = IPK_KW_NUM, IPK_KW_FIELD(P, seq_start), .max = UINT64_MAX },
+	{ .name = "mtu", .type = IPK_KW_NUM, IPK_KW_FIELD(P, mtu), .max = 65535,
+	  .hint = " (0 = no limit; else 576..65535, 1280..65535 with IPv6 addresses)" },
 	{ .name = "lifetime", .type = IPK_KW_BLOCK, .sub = hard_kws },
 	{ .name = "soft-lifetime", .type = IPK_KW_BLOCK, .sub = soft_kws },
 	{ .name = NULL },
@@ -203,6 +205,17 @@ static int check_lifetimes(struct ipk_cmd_parser *ps, const struct ipk_sa_params
 	return ret;
 }
 
+/* RFC 791: 576 bytes reach any IPv4 host; RFC 8200 §5: every IPv6 link takes 1280. */
+static int check_mtu(struct ipk_cmd_parser *ps, const struct ipk_sa_params *p)
+{
+	uint32_t min = p->dst.family == 6 ? 1280 : 576;
+
+	if (p->mtu == 0 || p->mtu >= min)
+		return 0;
+	return ipk_cmd_fail(ps, "mtu", "%" PRIu32 " below %" PRIu32 ", the least an IPv%u path "
+			    "carries (0 = no limit)", p->mtu, min, p->dst.family);
+}
+
 static int sa_add_parse(struct ipk_cmd_parser *ps, void *arg)
 {
 	struct ipk_sa_params *p = arg;
@@ -216,6 +229,8 @@ static int sa_add_parse(struct ipk_cmd_parser *ps, void *arg)
 		ret = check_keys(ps, p);
 	if (!ret)
 		ret = check_lifetimes(ps, p);
+	if (!ret)
+		ret = check_mtu(ps, p);
 	/* Without ESN the counter is 32 bits (RFC 4303 §2.2). */
 	if (!ret && !p->esn && p->seq_start > UINT32_MAX)
 		ret = ipk_cmd_fail(ps, "seq", "%" PRIu64 " needs 'esn' (sequence numbers are 32 bits "

@@ -208,6 +208,12 @@ static void text_sa(struct ipk_outbuf *out, struct ipk_sa *sa)
 	else
 		ipk_out_printf(out, " encap none");
 	ipk_out_printf(out, " ttl %u overhead %" PRIu32 "\n", p->ttl, ipk_esp_overhead(sa));
+	/* The largest inner packet that still leaves whole (engine/mtu.h). */
+	if (p->dir == IPK_DIR_OUT && p->mtu)
+		ipk_out_printf(out, "\tmtu %" PRIu32 " effective-mtu %" PRIu32 "\n", p->mtu,
+			       ipk_sa_effective_mtu(sa));
+	else if (p->dir == IPK_DIR_OUT)
+		ipk_out_printf(out, "\tmtu none\n");
 	ipk_out_printf(out, "\tlifetime");
 	text_lifetime(out, "hard", &p->hard);
 	text_lifetime(out, "soft", &p->soft);
@@ -243,6 +249,9 @@ static void json_sa(struct ipk_json *j, struct ipk_sa *sa)
 	ipk_json_obj_end(j);
 	ipk_json_u64(j, "ttl", p->ttl);
 	ipk_json_u64(j, "overhead", ipk_esp_overhead(sa));
+	/* 0: no limit. */
+	ipk_json_u64(j, "mtu", p->mtu);
+	ipk_json_u64(j, "effective_mtu", ipk_sa_effective_mtu(sa));
 	json_lifetime(j, "lifetime", &p->hard);
 	json_lifetime(j, "soft_lifetime", &p->soft);
 	ipk_json_u64(j, "age_seconds", sa_age(sa));

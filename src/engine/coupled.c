@@ -71,6 +71,9 @@ static void process(struct ipk_coupled *c, struct ipk_pkt *pkt)
 		pace(c, out->len);
 	if (out)
 		ipk_equeue_enqueue(c->out, out);
+	/* Further fragments and ICMP errors (engine/mtu.h). */
+	while ((out = ipk_inline_next(&c->ctx)))
+		ipk_equeue_enqueue(c->out, out);
 }
 
 static void *coupled_thread(void *arg)

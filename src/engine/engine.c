@@ -243,13 +243,22 @@ static uint64_t left_path(struct ipk_engine *e)
 	       (b.drops - ipk_drop_total(&e->q[1].drops)) + b.absorbed;
 }
 
+/* The path-MTU context of the thread that processes packets (engine/mtu.h). */
+static const struct ipk_mtu *mtu_of(const struct ipk_engine *e)
+{
+	return e->cfg.mode == IPK_ENGINE_COUPLED ? &e->coupled.ctx.mtu : &e->sched.mtu;
+}
+
+/* Received, plus what the path made itself: reassembled datagrams, ICMP errors and
+ * fragments (engine/mtu.h). */
 static uint64_t entered_path(struct ipk_engine *e)
 {
 	const struct ipk_defrag *d = e->cfg.mode == IPK_ENGINE_COUPLED ? &e->coupled.defrag :
 									 &e->sched.defrag;
 
 	return atomic_load_explicit(&e->q[0].in, memory_order_relaxed) +
-	       atomic_load_explicit(&d->frag_out, memory_order_relaxed);
+	       atomic_load_explicit(&d->frag_out, memory_order_relaxed) +
+	       ipk_mtu_generated(mtu_of(e));
 }
 
 /* Waits until every packet that entered has reached queue 2 or was dropped; twice in a
@@ -523,7 +532,8 @@ bool ipk_engine_balance(struct ipk_engine *e, struct ipk_engine_balance *b)
 	b->out = atomic_load_explicit(&e->delivered, memory_order_relaxed);
 	for (uint32_t i = 0; i < n; i++)
 		b->drops += ipk_drop_total(st[i]);
-	b->absorbed = ipk_defrag_absorbed(d);
+	/* A packet split into fragments left the path as that packet. */
+	b->absorbed = ipk_defrag_absorbed(d) + ipk_mtu_consumed(mtu_of(e));
 	b->in_flight = in_flight(e);
 	b->in = entered_path(e);
 	return b->in == b->out + b->drops + b->absorbed + b->in_flight;

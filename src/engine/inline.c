@@ -17,13 +17,23 @@ int ipk_inline_init(struct ipk_inline *ctx, struct ipk_sad *sad, struct ipk_spd 
 	ctx->sad = sad;
 	ctx->spd = spd;
 	ctx->natt_port = IPK_NATT_PORT;
+	ipk_mtu_init(&ctx->mtu, IPK_MTU_ICMP_RATE, IPK_MTU_ICMP_BURST);
 	if (!reasm_pool)
 		return 0;
 	return ipk_reasm_create(&ctx->reasm, NULL, reasm_pool);
 }
 
+struct ipk_pkt *ipk_inline_next(struct ipk_inline *ctx)
+{
+	return ipk_pkt_list_pop(&ctx->more);
+}
+
 void ipk_inline_fini(struct ipk_inline *ctx)
 {
+	struct ipk_pkt *pkt;
+
+	while ((pkt = ipk_inline_next(ctx)))
+		ipk_pkt_drop(pkt, &ctx->drops, IPK_DROP_HOOK_DETACHED);
 	if (ctx->reasm)
 		ipk_reasm_destroy(ctx->reasm, &ctx->drops);
 	ctx->reasm = NULL;
@@ -37,8 +47,22 @@ static enum ipk_inline_result drop(struct ipk_inline *ctx, struct ipk_pkt *pkt,
 	return IPK_INLINE_DROPPED;
 }
 
-/* Applies the bundle in order: sa[0] innermost (RFC 4301 §4.5). */
-static int apply_bundle(struct ipk_inline *ctx, const struct ipk_policy *pol, struct ipk_pkt *pkt)
+/* RFC 4301 §8.1, RFC 1191: a packet the SA's path cannot carry whole and must not be
+ * fragmented is refused, the sender told by an ICMP error put on ctx->more
+ * (engine/mtu.h). Returns 0 or frag-needed. */
+static int too_big(struct ipk_inline *ctx, const struct ipk_sa *sa, struct ipk_pkt *pkt)
+{
+	struct ipk_pkt *reply;
+	int rc = ipk_mtu_check(&ctx->mtu, sa, pkt, &reply);
+
+	if (reply)
+		ipk_pkt_list_push(&ctx->more, reply);
+	return rc;
+}
+
+/* Applies the bundle in order: sa[0] innermost (RFC 4301 §4.5); *@last is the outermost. */
+static int apply_bundle(struct ipk_inline *ctx, const struct ipk_policy *pol, struct ipk_pkt *pkt,
+			struct ipk_sa **last)
 {
 	for (uint32_t i = 0; i < pol->params.n_sa; i++) {
 		struct ipk_sa *sa;
@@ -46,10 +70,30 @@ static int apply_bundle(struct ipk_inline *ctx, const struct ipk_policy *pol, st
 
 		if (rc)
 			return rc;
+		if (!i && (rc = too_big(ctx, sa, pkt)))
+			return rc;
 		rc = ipk_esp_encap(sa, pkt, ctx->worker);
 		if (rc)
 			return rc;
+		*last = sa;
 	}
+	return 0;
+}
+
+/* RFC 4301 §8.1: an ESP packet longer than the last SA's path MTU leaves in fragments:
+ * the first in *@out, the others on ctx->more. Returns 0 or the drop reason (@pkt was
+ * dropped, counted). Consumes @pkt. */
+static int fragment(struct ipk_inline *ctx, const struct ipk_sa *last, struct ipk_pkt *pkt,
+		    struct ipk_pkt **out)
+{
+	struct ipk_pkt_list frags = { 0 };
+	int rc = ipk_mtu_fragment(&ctx->mtu, last ? last->params.mtu : 0, pkt, &frags,
+				  &ctx->drops);
+
+	if (rc)
+		return rc;
+	*out = ipk_pkt_list_pop(&frags);
+	ipk_pkt_list_splice(&ctx->more, &frags);
 	return 0;
 }
 
@@ -57,6 +101,7 @@ enum ipk_inline_result ipk_inline_outbound(struct ipk_inline *ctx, struct ipk_pk
 					   struct ipk_pkt **out, enum ipk_drop_reason *why)
 {
 	struct ipk_policy *pol;
+	struct ipk_sa *last = NULL;
 	int rc;
 
 	*out = NULL;
@@ -69,10 +114,15 @@ enum ipk_inline_result ipk_inline_outbound(struct ipk_inline *ctx, struct ipk_pk
 		ctx->stats.bypassed++;
 		return IPK_INLINE_BYPASSED;
 	}
-	rc = apply_bundle(ctx, pol, pkt);
+	rc = apply_bundle(ctx, pol, pkt, &last);
 	if (rc) {
 		*out = NULL;
 		return drop(ctx, pkt, (enum ipk_drop_reason)rc, why);
+	}
+	rc = fragment(ctx, last, pkt, out);
+	if (rc) {
+		*why = (enum ipk_drop_reason)rc;
+		return IPK_INLINE_DROPPED;
 	}
 	ctx->stats.protected_pkts++;
 	return IPK_INLINE_PROTECTED;
@@ -174,7 +224,7 @@ static enum ipk_inline_result inbound_inner(struct ipk_inline *ctx, struct ipk_p
 			return drop(ctx, pkt, (enum ipk_drop_reason)rc, why);
 		n_used++;
 	}
-	if (!ipk_lookup_policy_allows(ipk_spd_lookup(ctx->spd, IPK_DIR_IN, &flow), used, n_used))
+	if (!ipk_lookup_in_allowed(ctx->spd, &flow, used, n_used))
 		return drop(ctx, pkt, IPK_DROP_POLICY_MISMATCH, why);
 	ctx->stats.decrypted++;
 	*out = pkt;

@@ -25,6 +25,7 @@
 
 #include "core/drop.h"
 #include "core/pkt.h"
+#include "engine/mtu.h"
 
 struct ipk_sad;
 struct ipk_spd;
@@ -53,6 +54,8 @@ struct ipk_inline {
 	unsigned worker;         /* which of the SAs' crypto contexts this thread uses */
 	struct ipk_drop_stats drops;
 	struct ipk_inline_stats stats;
+	struct ipk_mtu mtu;       /* too-big errors and outer fragmentation (engine/mtu.h) */
+	struct ipk_pkt_list more; /* made by the last call besides *out: ipk_inline_next() */
 };
 
 /* Sets up a context over @sad and @spd; reassembly uses @reasm_pool (packets with room for
@@ -66,6 +69,12 @@ enum ipk_inline_result ipk_inline_outbound(struct ipk_inline *ctx, struct ipk_pk
 					   struct ipk_pkt **out, enum ipk_drop_reason *why);
 enum ipk_inline_result ipk_inline_inbound(struct ipk_inline *ctx, struct ipk_pkt *pkt,
 					  struct ipk_pkt **out, enum ipk_drop_reason *why);
+/* The packets the last outbound call made besides *out, one by one, then NULL (the caller
+ * owns each): the further fragments of an ESP packet longer than the SA's mtu (after the
+ * first, which came in *out), and the ICMP error for a packet dropped as frag-needed
+ * (meta.dir IPK_DIR_IN: it goes toward the plaintext side). Take them after every call;
+ * ipk_inline_fini drops any left (hook-detached). */
+struct ipk_pkt *ipk_inline_next(struct ipk_inline *ctx);
 /* True when the packet is ESP (protocol 50, or a whole UDP datagram to natt_port). */
 bool ipk_inline_is_esp(const struct ipk_inline *ctx, struct ipk_pkt *pkt);
 /* For a capture with both sides mixed (the pcap mode): ESP goes inbound, everything else

@@ -127,3 +127,40 @@ bool ipk_lookup_policy_allows(const struct ipk_policy *pol, struct ipk_sa *const
 			return false;
 	return true;
 }
+
+struct allow_scan {
+	const struct ipk_flow *flow;
+	struct ipk_sa *const *used;
+	uint32_t n;
+	bool allowed;
+};
+
+static void allow_one(struct ipk_policy *pol, void *arg)
+{
+	struct allow_scan *sc = arg;
+
+	if (!sc->allowed && ipk_lookup_policy_allows(pol, sc->used, sc->n) &&
+	    ipk_policy_matches(pol, sc->flow))
+		sc->allowed = true;
+}
+
+bool ipk_lookup_in_allowed(const struct ipk_spd *spd, const struct ipk_flow *flow,
+			   struct ipk_sa *const *used, uint32_t n)
+{
+	struct ipk_policy *first = ipk_spd_lookup(spd, IPK_DIR_IN, flow);
+	struct allow_scan sc = { .flow = flow, .used = used, .n = n };
+
+	if (ipk_lookup_policy_allows(first, used, n))
+		return true;
+	/* The first match protects the flow, but with other SAs: a later inbound rule whose
+	 * selectors match and which names these SAs also allows the packet (RFC 4301 §5.2
+	 * asks for a matching policy naming the SAs used). This is make-before-break
+	 * rekeying: the rule of the new SA is added beside the old one, and packets still on
+	 * the old SA pass until it is deleted. A first match that bypasses or discards the
+	 * flow is final. A linear scan, only for packets that verified under one of our
+	 * SAs. */
+	if (!first || first->params.action != IPK_ACTION_PROTECT)
+		return false;
+	ipk_spd_foreach(spd, IPK_DIR_IN, allow_one, &sc);
+	return sc.allowed;
+}

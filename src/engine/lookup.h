@@ -56,5 +56,10 @@ int ipk_lookup_in_plain(const struct ipk_spd *spd, struct ipk_pkt *pkt);
  * SA in @used (the @n SAs whose layers were removed). */
 bool ipk_lookup_policy_allows(const struct ipk_policy *pol, struct ipk_sa *const *used,
 			      uint32_t n);
+/* The inbound check after the last layer was removed: true when the first inbound rule
+ * matching @flow allows @used, or, failing that, a later matching rule does (lookup.c:
+ * make-before-break rekeying). */
+bool ipk_lookup_in_allowed(const struct ipk_spd *spd, const struct ipk_flow *flow,
+			   struct ipk_sa *const *used, uint32_t n);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "engine/equeue.h"
 #include "engine/lookup.h"
+#include "engine/mtu.h"
 #include "proto/esp.h"
 #include "sa/sa.h"
 #include "sa/spd.h"
@@ -85,6 +86,40 @@ static uint32_t bundle_growth(const struct ipk_policy *pol)
 	return sum;
 }
 
+/* RFC 4301 §8.1, RFC 1191: a packet the SA's path cannot carry whole and must not be
+ * fragmented is dropped, the sender told (engine/mtu.h). The error needs no SA and goes
+ * toward the plaintext side. Returns true when @pkt was dropped. */
+static bool too_big(struct ipk_sched *s, const struct ipk_sa *sa, struct ipk_pkt *pkt)
+{
+	struct ipk_pkt *reply;
+	int rc = ipk_mtu_check(&s->mtu, sa, pkt, &reply);
+
+	if (!rc)
+		return false;
+	drop(s, pkt, rc);
+	if (reply)
+		ipk_equeue_enqueue(s->q_main_out, reply);
+	return true;
+}
+
+/* RFC 4301 §8.1: the ESP packet longer than the last SA's path MTU leaves in fragments. */
+static void out_last(struct ipk_sched *s, struct ipk_pkt *pkt)
+{
+	struct ipk_pkt_list frags = { 0 };
+	uint32_t mtu = pkt->meta.sa ? pkt->meta.sa->params.mtu : 0;
+
+	if (pkt->len > mtu && mtu) {
+		/* The pieces carry no SA reference; the packet gives its own up first. */
+		set_sa(pkt, NULL);
+		if (ipk_mtu_fragment(&s->mtu, mtu, pkt, &frags, &s->drops))
+			return;
+		while ((pkt = ipk_pkt_list_pop(&frags)))
+			to_main(s, pkt);
+		return;
+	}
+	to_main(s, pkt);
+}
+
 static void out_first(struct ipk_sched *s, struct ipk_pkt *pkt)
 {
 	struct ipk_policy *pol;
@@ -100,6 +135,8 @@ static void out_first(struct ipk_sched *s, struct ipk_pkt *pkt)
 	rc = ipk_lookup_first_sa(pol, pkt, &sa);
 	if (rc)
 		return drop(s, pkt, rc);
+	if (too_big(s, sa, pkt))
+		return;
 	if (pol->params.n_sa > 1) {
 		struct stash st = { .pol = pol };
 
@@ -131,7 +168,7 @@ static void out_next(struct ipk_sched *s, struct ipk_pkt *pkt)
 		}
 	}
 	count(&s->stats.protected_pkts);
-	to_main(s, pkt);
+	out_last(s, pkt);
 }
 
 static void in_first(struct ipk_sched *s, struct ipk_pkt *pkt)
@@ -198,8 +235,7 @@ static void in_next(struct ipk_sched *s, struct ipk_pkt *pkt)
 	if (pkt->meta.flags & IPK_SCHED_F_BUNDLE)
 		stash_read(pkt, &st);
 	st.used[pos] = pkt->meta.sa;
-	if (!ipk_lookup_policy_allows(ipk_spd_lookup(s->spd, IPK_DIR_IN, &flow), st.used,
-				      pos + 1))
+	if (!ipk_lookup_in_allowed(s->spd, &flow, st.used, pos + 1))
 		return drop(s, pkt, IPK_DROP_POLICY_MISMATCH);
 	count(&s->stats.decrypted);
 	to_main(s, pkt);
@@ -272,6 +308,7 @@ int ipk_sched_init(struct ipk_sched *s, struct ipk_equeue *const q[4], const str
 	s->sad = sad;
 	s->spd = spd;
 	s->natt_port = natt_port;
+	ipk_mtu_init(&s->mtu, IPK_MTU_ICMP_RATE, IPK_MTU_ICMP_BURST);
 	rc = ipk_event_init(&s->ev);
 	if (rc)
 		return rc;

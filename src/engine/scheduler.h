@@ -6,12 +6,15 @@
  *
  * From queue 1:
  *   outbound   SPD lookup: bypass -> queue 2; discard / no policy -> dropped (counted);
- *              protect -> meta.sa = bundle SA 0 (a reference), bundle_pos 0 -> queue 3.
+ *              protect -> meta.sa = bundle SA 0 (a reference), bundle_pos 0 -> queue 3;
+ *              too big for the SA with DF (IPv4) or IPv6 -> dropped (frag-needed), an
+ *              ICMP error to the sender -> queue 2 (engine/mtu.h).
  *   inbound    fragments are reassembled first. ESP -> SAD lookup by SPI and destination
  *              -> meta.sa -> queue 3; plaintext -> inbound SPD: bypass -> queue 2, else
  *              dropped (not-protected, policy-discard, no-policy).
  * From queue 4 (a crypto unit finished):
- *   outbound   the bundle's next SA -> queue 3 again; after the last -> queue 2.
+ *   outbound   the bundle's next SA -> queue 3 again; after the last -> queue 2, in
+ *              fragments when longer than the SA's mtu (engine/mtu.h).
  *   inbound    still ESP for one of our SAs (a bundle) -> queue 3 again; otherwise the
  *              inbound policy check (RFC 4301 §5.2) -> queue 2 or policy-mismatch.
  * Enqueues into 2 and 3 never block: a full queue drops the packet there (queue-full,
@@ -34,6 +37,7 @@
 #include "core/drop.h"
 #include "engine/defrag.h"
 #include "engine/event.h"
+#include "engine/mtu.h"
 
 struct ipk_equeue;
 struct ipk_sad;
@@ -59,6 +63,7 @@ struct ipk_sched {
 	const struct ipk_spd *spd;
 	uint16_t natt_port;
 	struct ipk_defrag defrag;
+	struct ipk_mtu mtu;         /* too-big errors and outer fragmentation (engine/mtu.h) */
 	struct ipk_event ev;        /* rung by queues 1 and 4, and by stop */
 	_Atomic bool stop;
 	bool started;

@@ -26,7 +26,7 @@
 #include "core/drop.h"
 #include "core/pkt.h"
 
-#define IPK_NET_MAX_LINKS 16
+#define IPK_NET_MAX_LINKS 64
 
 struct ipk_link;
 

@@ -171,7 +171,10 @@ static void write_json(const struct ipk_report *d, FILE *f)
 		json_run(f, &d->runs[i]);
 		fprintf(f, "%s\n", i + 1 < d->n_runs ? "," : "");
 	}
-	fprintf(f, "  ]\n}\n");
+	fprintf(f, "  ]");
+	if (d->json_more)
+		d->json_more(d, f);
+	fprintf(f, "\n}\n");
 }
 
 /* One gnuplot script per figure, both terminals; lost probes as crosses at the top. */

@@ -35,6 +35,10 @@ struct ipk_report {
 	char cpu[128];             /* model name from /proc/cpuinfo */
 	double load_before, load_after; /* 1-minute load average around the runs */
 	double foreign_cpus;       /* CPUs other processes kept busy, on average */
+	/* Optional: writes more members of results.json's top object, each preceded by
+	 * ",\n" (the scenarios of exp/scenarios.h). */
+	void (*json_more)(const struct ipk_report *r, FILE *f);
+	const void *more;
 };
 
 /* Opens @name in the output directory for writing; NULL (errno set) on failure. */

@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "crypto/alg.h"
 #include "ctl/config.h"
+#include "ctl/ctl.h"
 #include "engine/engine.h"
 #include "engine/hooks.h"
 #include "exp/gen.h"
@@ -35,6 +36,9 @@
 #define EF_PKTS 64
 
 enum { L_PROBER, L_GW_PROBER, L_GW_SINK, L_SINK_GW, L_HOST0 };
+_Static_assert(L_HOST0 + IPK_TB_MAX_HOSTS <= IPK_NET_MAX_LINKS &&
+		       IPK_TB_MAX_HOSTS <= IPK_GEN_MAX_FLOWS,
+	       "every host needs its own link and generator flow");
 
 struct ipk_testbed {
 	struct ipk_tb_config cfg;
@@ -184,6 +188,8 @@ static void chain_text(const struct ipk_tb_config *c, char *buf, size_t size)
 	size_t len = 0;
 
 	buf[0] = 0;
+	if (c->qos_text && c->design == IPK_TB_DECOUPLED)
+		appendf(buf, size, &len, "%s", c->qos_text);
 	if (c->design == IPK_TB_QOS) {
 		append_prio(buf, size, &len, 1, MAIN_QUEUE_PKTS);
 		append_prio(buf, size, &len, 3, c->queue_pkts);
@@ -218,6 +224,8 @@ static void at_sink(void *arg, struct ipk_pkt *pkt, uint64_t now)
 	}
 	atomic_fetch_add_explicit(&tb->sink_pkts, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&tb->sink_bytes, pkt->len, memory_order_relaxed);
+	if (tb->cfg.obs.sink)
+		tb->cfg.obs.sink(tb->cfg.obs.arg, ipk_pkt_data(pkt), pkt->len, now);
 	ipk_pkt_free(pkt);
 }
 
@@ -378,7 +386,8 @@ static int make_hosts(struct ipk_testbed *tb, struct ipk_err *err)
 		flows[i].sport = (uint16_t)(5000 + i);
 		flows[i].dport = 9;
 		flows[i].size = c->flood_size;
-		flows[i].rate_bps = c->host_rate_bps;
+		flows[i].rate_bps = c->host[i].rate_bps ? c->host[i].rate_bps : c->host_rate_bps;
+		flows[i].dscp = c->host[i].dscp;
 	}
 	rc = ipk_gen_init(&tb->gen, flows, c->n_hosts, tb->pool, host_emit, tb, err);
 	if (rc)
@@ -563,10 +572,18 @@ static void shut_down(struct ipk_testbed *tb, struct ipk_tb_result *res)
 	engine_counts(tb, res);
 }
 
+static void observe(struct ipk_testbed *tb, enum ipk_tb_phase ph, uint64_t now)
+{
+	if (tb->cfg.obs.phase)
+		tb->cfg.obs.phase(tb->cfg.obs.arg, tb, ph, now);
+}
+
+/* The flood, and the loaded probes in two series when an event splits them. */
 static void loaded_phase(struct ipk_testbed *tb, struct ipk_tb_result *res)
 {
 	const struct ipk_tb_config *c = &tb->cfg;
 	uint64_t flood_start = ipk_gen_now_ns(), len = c->flood_ns;
+	uint32_t first = c->event_probe && c->event_probe < c->probes ? c->event_probe : c->probes;
 	struct snapshot a, b;
 
 	if (!len)
@@ -574,10 +591,19 @@ static void loaded_phase(struct ipk_testbed *tb, struct ipk_tb_result *res)
 	ipk_gen_start(&tb->gen, flood_start, len);
 	ipk_gen_sleep_until(flood_start + c->warmup_ns);
 	snap(tb, &a);
-	ipk_prober_send_series(&tb->prober, tb->pool, c->idle_probes, c->probes, a.t_ns,
+	observe(tb, IPK_TB_PHASE_LOADED, a.t_ns);
+	ipk_prober_send_series(&tb->prober, tb->pool, c->idle_probes, first, a.t_ns,
 			       c->interval_ns, prober_emit, tb);
+	if (first < c->probes) {
+		ipk_gen_sleep_until(a.t_ns + first * c->interval_ns);
+		observe(tb, IPK_TB_PHASE_EVENT, ipk_gen_now_ns());
+		ipk_prober_send_series(&tb->prober, tb->pool, c->idle_probes + first,
+				       c->probes - first, a.t_ns + first * c->interval_ns,
+				       c->interval_ns, prober_emit, tb);
+	}
 	ipk_gen_sleep_until(a.t_ns + c->probes * c->interval_ns);
 	snap(tb, &b);
+	observe(tb, IPK_TB_PHASE_END, b.t_ns);
 	ipk_gen_stop(&tb->gen);
 	rates(&a, &b, res);
 }
@@ -613,4 +639,31 @@ int ipk_testbed_run(struct ipk_testbed *tb, struct ipk_tb_result *res, struct ip
 void ipk_testbed_write_series(const struct ipk_testbed *tb, FILE *f)
 {
 	ipk_prober_write_series(&tb->prober, tb->cfg.idle_probes, tb->cfg.probes, f);
+}
+
+struct ipk_engine *ipk_testbed_engine(struct ipk_testbed *tb)
+{
+	return tb->engine;
+}
+
+const struct ipk_gen *ipk_testbed_gen(const struct ipk_testbed *tb)
+{
+	return &tb->gen;
+}
+
+const struct ipk_prober *ipk_testbed_prober(const struct ipk_testbed *tb)
+{
+	return &tb->prober;
+}
+
+int ipk_testbed_ctl(struct ipk_testbed *tb, const char *text, struct ipk_err *err)
+{
+	struct ipk_config_ctx ctx = {.sad = tb->sad, .spd = tb->spd, .hooks = tb->hooks};
+	struct ipk_outbuf out;
+	int rc;
+
+	ipk_out_init(&out, 65536);
+	rc = ipk_ctl_execute(&ctx, text, false, &out, err);
+	ipk_out_fini(&out);
+	return rc;
 }

@@ -41,8 +41,35 @@
 #include "exp/link.h"
 #include "exp/prober.h"
 
+struct ipk_engine;
+struct ipk_gen;
+
 enum ipk_tb_design { IPK_TB_COUPLED, IPK_TB_DECOUPLED, IPK_TB_QOS };
 enum ipk_tb_probe { IPK_TB_PROBE_PLAIN, IPK_TB_PROBE_IPSEC };
+
+#define IPK_TB_MAX_HOSTS 56
+
+struct ipk_testbed;
+
+/* Moments of the loaded phase an observer hears of (exp/scenarios.h): the first loaded
+ * probe is about to go, probe `event_probe` is about to go, the last probe's interval
+ * ended (the flood still runs). */
+enum ipk_tb_phase { IPK_TB_PHASE_LOADED, IPK_TB_PHASE_EVENT, IPK_TB_PHASE_END };
+
+/* Optional callbacks for experiments beyond the paper's. @phase runs on the control
+ * thread (it may apply configuration with ipk_testbed_ctl); @sink on the network thread,
+ * for every flood packet the sink receives (a plain IPv4 packet made by exp/gen.c). */
+struct ipk_tb_observer {
+	void (*phase)(void *arg, struct ipk_testbed *tb, enum ipk_tb_phase ph, uint64_t now_ns);
+	void (*sink)(void *arg, const uint8_t *ip, uint32_t len, uint64_t now_ns);
+	void *arg;
+};
+
+/* Per-host overrides of the flood; zero keeps the common values. */
+struct ipk_tb_host {
+	uint64_t rate_bps; /* 0: host_rate_bps */
+	uint8_t dscp;      /* inner DSCP, copied to the ESP header; 0: best effort */
+};
 
 struct ipk_tb_config {
 	enum ipk_tb_design design;
@@ -63,9 +90,11 @@ struct ipk_tb_config {
 	uint64_t timeout_ns;
 	uint64_t warmup_ns;        /* flood before the first loaded probe */
 	uint64_t flood_ns;         /* 0: the whole probe series; else this long (sweeps) */
+	struct ipk_tb_host host[IPK_TB_MAX_HOSTS];
+	const char *qos_text;      /* DECOUPLED: chains attached at set-up; NULL: none */
+	uint32_t event_probe;      /* loaded probe before which IPK_TB_PHASE_EVENT runs; 0: none */
+	struct ipk_tb_observer obs;
 };
-
-#define IPK_TB_MAX_HOSTS 16
 
 struct ipk_tb_result {
 	struct ipk_prober_summary idle, loaded;
@@ -81,8 +110,6 @@ struct ipk_tb_result {
 	bool balanced;
 	double seconds;
 };
-
-struct ipk_testbed;
 
 /* Fills the paper's set-up: 4 hosts x 25 Mbit/s, 1400-byte packets, aes128gcm16, cap
  * 55 Mbit/s, water marks 2/1, queues of 256, links 100 Mbit/s with 50 us delay, 84-byte
@@ -102,5 +129,16 @@ void ipk_testbed_write_series(const struct ipk_testbed *tb, FILE *f);
 void ipk_testbed_destroy(struct ipk_testbed *tb);
 
 const char *ipk_tb_design_name(enum ipk_tb_design d);
+
+/* For observers and scenarios: the gateway's engine (stats, balance), the generator (per
+ * flow counters) and the prober (per-probe RTTs). */
+struct ipk_engine *ipk_testbed_engine(struct ipk_testbed *tb);
+const struct ipk_gen *ipk_testbed_gen(const struct ipk_testbed *tb);
+const struct ipk_prober *ipk_testbed_prober(const struct ipk_testbed *tb);
+/* Runs @text against the gateway's SAD, SPD and hooks as ipseckctl's request would
+ * (ipk_ctl_execute), while traffic flows: chains attached or replaced this way hand their
+ * packets over (engine/hooks.h). Control thread, e.g. from the observer's @phase.
+ * Returns 0 or a negative errno with the message in @err. */
+int ipk_testbed_ctl(struct ipk_testbed *tb, const char *text, struct ipk_err *err);
 
 #endif

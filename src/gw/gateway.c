@@ -17,6 +17,8 @@
 #include "ctl/config.h"
 #include "engine/equeue.h"
 #include "engine/hooks.h"
+#include "gw/gwevent.h"
+#include "gw/gwcapture.h"
 #include "sa/sad.h"
 #include "sa/spd.h"
 
@@ -38,6 +40,7 @@ struct ipk_gateway {
 	struct ipk_pool *pool;
 	struct ipk_engine *engine;
 	struct ipk_hooks *hooks;
+	struct ipk_gwevents *events;
 	struct ipk_pump pump;
 	bool pump_ready;
 	bool started;
@@ -94,6 +97,10 @@ int ipk_gateway_create(struct ipk_gateway **out, const struct ipk_gw_settings *s
 	gw->settings = *s;
 	gw->settings.engine.n_units = resolve_units(s->engine.n_units);
 	ret = create_tables(gw, err);
+	if (!ret && ipk_gwevent_create(&gw->events))
+		ret = ipk_err_set(err, -ENOMEM, "gateway: cannot create the event log");
+	if (!ret)
+		ipk_sad_set_event(gw->sad, ipk_gwevent_sa_event, gw->events);
 	if (!ret)
 		ret = ipk_engine_create(&gw->engine, &gw->settings.engine, gw->sad, gw->spd, err);
 	if (!ret && ipk_hooks_create(&gw->hooks, gw->engine))
@@ -134,6 +141,8 @@ void ipk_gateway_destroy(struct ipk_gateway *gw)
 {
 	if (!gw)
 		return;
+	/* Captures first: their files are closed with what they hold (gw/gwcapture.h). */
+	ipk_gwcapture_stop_all(gw->engine);
 	/* Inputs first, then the engine drains into queue 2, then queue 2 drains into the
 	 * ports, which close last. */
 	stop_receivers(gw);
@@ -156,6 +165,7 @@ void ipk_gateway_destroy(struct ipk_gateway *gw)
 		ipk_sad_destroy(gw->sad);
 	if (gw->pool)
 		ipk_pool_destroy(gw->pool);
+	ipk_gwevent_destroy(gw->events);
 	free(gw);
 }
 
@@ -193,6 +203,11 @@ uint32_t ipk_gateway_max_units(const struct ipk_gateway *gw)
 struct ipk_engine *ipk_gateway_engine(struct ipk_gateway *gw)
 {
 	return gw->engine;
+}
+
+struct ipk_gwevents *ipk_gateway_events(struct ipk_gateway *gw)
+{
+	return gw->events;
 }
 
 const struct ipk_drop_stats *ipk_gateway_drops(const struct ipk_gateway *gw)
@@ -326,6 +341,9 @@ void ipk_gateway_batch_end(struct ipk_gateway *gw)
 		if (port->state == PORT_STAGED || port->state == PORT_RETIRED)
 			close_port(gw, port);
 	}
+	/* sa-added and sa-deleted events for what the batch changed (gw/gwevent.h). */
+	if (ipk_gwevent_sync(gw->events, gw->sad))
+		log_warnx("gateway: out of memory for the SA events of this batch");
 }
 
 /* True when every packet that entered the engine has reached queue 2 or was dropped:

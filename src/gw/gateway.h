@@ -51,6 +51,7 @@
 
 struct ipk_gateway;
 struct ipk_config_ctx;
+struct ipk_gwevents;
 
 /* What the `engine` command sets; the daemon reads it before the gateway exists. */
 struct ipk_gw_settings {
@@ -122,6 +123,9 @@ void ipk_gateway_batch_end(struct ipk_gateway *gw);
  * is open again then). A no-op before start. */
 int ipk_gateway_pause(struct ipk_gateway *gw, struct ipk_err *err);
 void ipk_gateway_resume(struct ipk_gateway *gw);
+
+/* The event log (gw/gwevent.h): SA lifetime events and SA changes. */
+struct ipk_gwevents *ipk_gateway_events(struct ipk_gateway *gw);
 
 /* Drops the gateway itself counted (no port on the packet's side, non-IP frames by
  * policy, transmit queue of a port full for too long). Any thread. */

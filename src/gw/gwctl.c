@@ -12,6 +12,7 @@
 #include "ctl/config.h"
 #include "ctl/config_gw.h"
 #include "ctl/ctl.h"
+#include "ctl/keyfile.h"
 #include "ctl/lexer.h"
 #include "gw/gateway.h"
 
@@ -99,6 +100,7 @@ int ipk_gwctl_load(const char *path, struct ipk_gateway **out, struct ipk_err *e
 	ret = read_text(path, &text, &len, err);
 	if (ret)
 		return ret;
+	ipk_keyfile_warn(path, text);
 	ret = build(path, text, out, err);
 	explicit_bzero(text, len);
 	free(text);

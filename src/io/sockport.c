@@ -203,13 +203,31 @@ uint32_t ipk_sockport_rx_burst(struct ipk_io_port *port, struct ipk_pool *pool,
 
 /* --- transmit: a whole IP packet into what the socket takes ------------------------- */
 
+/* An IPv4 fragment of an ESP packet (post-encapsulation fragmentation, engine/mtu.h)
+ * goes out as it is: with IP_HDRINCL the kernel keeps the fragment fields (raw(7)). */
+static int parse_raw4(const uint8_t *data, uint32_t n, struct ipk_dgram_info *info,
+		      uint32_t *off, uint32_t *len)
+{
+	struct ipk_ip_info ip;
+
+	if (ipk_ip_parse(data, n, &ip) || ip.version != 4 || !ip.is_fragment ||
+	    ip.proto != IPK_PROTO_ESP)
+		return ipk_dgram_parse_out(data, n, IPK_PROTO_ESP, info, off, len);
+	memset(info, 0, sizeof(*info));
+	info->src = ip.src;
+	info->dst = ip.dst;
+	*off = ip.hdr_len;
+	*len = ip.total_len - ip.hdr_len;
+	return 0;
+}
+
 static int prepare_raw4(struct ipk_sockport *sp, struct ipk_sockport_sock *s,
 			struct ipk_pkt *pkt, uint32_t i)
 {
 	struct ipk_sockport_slots *sl = &sp->tx;
 	struct ipk_dgram_info info;
 	uint32_t off, len;
-	int rc = ipk_dgram_parse_out(ipk_pkt_data(pkt), pkt->len, IPK_PROTO_ESP, &info, &off, &len);
+	int rc = parse_raw4(ipk_pkt_data(pkt), pkt->len, &info, &off, &len);
 
 	if (rc)
 		return rc;

@@ -18,6 +18,37 @@ void ipk_sa_params_init(struct ipk_sa_params *p)
 	p->encap_dport = IPK_NATT_PORT;
 }
 
+/* IPv4 routers take 576-byte datagrams (RFC 791), IPv6 links at least 1280 (RFC 8200 §5). */
+static int check_mtu(const struct ipk_sa_params *p, struct ipk_err *err)
+{
+	uint32_t min = p->dst.family == 6 ? 1280 : 576;
+
+	if (p->mtu == 0 || (p->mtu >= min && p->mtu <= 65535))
+		return 0;
+	return ipk_err_set(err, -EINVAL, "sa %s: mtu %u not in %u..65535 (IPv%u outer header)",
+			   p->name, p->mtu, min, p->dst.family);
+}
+
+uint32_t ipk_sa_effective_mtu(const struct ipk_sa *sa)
+{
+	const struct ipk_sa_params *p = &sa->params;
+	const struct ipk_alg *a = p->alg;
+	uint32_t outer = p->encap_udp ? 8 : 0, fixed, block = a->block_size;
+
+	if (!p->mtu)
+		return 0;
+	if (p->mode == IPK_MODE_TRANSPORT) {
+		fixed = outer + 8 + a->iv_len + (block - 1u) + 2u + a->icv_len;
+		return p->mtu > fixed ? p->mtu - fixed : 0;
+	}
+	outer += p->dst.family == 6 ? 40 : 20;
+	/* Outer header, SPI and sequence number, IV, then the padded payload, then the ICV. */
+	fixed = outer + 8 + a->iv_len + a->icv_len;
+	if (p->mtu < fixed + block)
+		return 0;
+	return (p->mtu - fixed) / block * block - 2u;
+}
+
 static int check_keys(const struct ipk_sa_params *p, struct ipk_err *err)
 {
 	const struct ipk_alg *a = p->alg;
@@ -72,7 +103,7 @@ int ipk_sa_params_check(const struct ipk_sa_params *p, struct ipk_err *err)
 	if (!p->esn && p->seq_start > UINT32_MAX)
 		return ipk_err_set(err, -EINVAL, "sa %s: seq %llu needs esn", p->name,
 				   (unsigned long long)p->seq_start);
-	if (check_keys(p, err) || check_lifetimes(p, err))
+	if (check_keys(p, err) || check_lifetimes(p, err) || check_mtu(p, err))
 		return -EINVAL;
 	return 0;
 }
@@ -154,14 +185,23 @@ void ipk_sa_kill(struct ipk_sa *sa)
 	atomic_store_explicit(&sa->rt.dead, true, memory_order_release);
 }
 
+/* Once per SA: the IKE daemon must install a new SA (RFC 4303 §3.3.3). */
+static void raise_seq_exhausted(struct ipk_sa *sa)
+{
+	if (!atomic_exchange(&sa->seq_exhausted, true) && sa->event)
+		sa->event(sa, true, sa->event_arg);
+}
+
 bool ipk_sa_next_seq(struct ipk_sa *sa, uint64_t *seq)
 {
 	const uint64_t last = sa->rt.esn ? UINT64_MAX : UINT32_MAX;
 	uint64_t cur = atomic_load_explicit(&sa->rt.seq_out, memory_order_relaxed);
 
 	do {
-		if (cur >= last)
+		if (cur >= last) {
+			raise_seq_exhausted(sa);
 			return false;
+		}
 	} while (!atomic_compare_exchange_weak_explicit(&sa->rt.seq_out, &cur, cur + 1,
 							memory_order_relaxed,
 							memory_order_relaxed));

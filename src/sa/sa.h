@@ -61,6 +61,11 @@ struct ipk_sa_params {
 	uint64_t seq_start;     /* outbound: last number used (next packet gets +1) */
 	struct ipk_lifetime hard;
 	struct ipk_lifetime soft;
+	/* Outbound: path MTU toward the peer (RFC 4301 §8): IPv4 outer 576..65535, IPv6 outer
+	 * 1280..65535; 0 = no limit, the default (never fragment, never send "too big"): a
+	 * limit the operator did not ask for would break links whose MTU exceeds 1500 bytes.
+	 * Inbound SAs keep it but do not use it. */
+	uint32_t mtu;
 };
 
 /* Per-SA counters. Inbound counters advance only for packets that verified. */
@@ -74,7 +79,10 @@ struct ipk_replay;
 struct ipk_sa;
 
 /* Called (from the packet path, any thread) once when an SA crosses a soft limit, and
- * once when it crosses a hard limit: the hook for a rekeying IKE daemon. */
+ * once when it crosses a hard limit: the hook for a rekeying IKE daemon. A hard-limit call
+ * is made after the SA was marked dead. Running out of outbound sequence numbers calls it
+ * once too, with @hard true, seq_exhausted set and the SA not dead (RFC 4303 §3.3.3: a new
+ * SA is needed). */
 typedef void (*ipk_sa_event_fn)(struct ipk_sa *sa, bool hard, void *arg);
 
 
@@ -97,6 +105,7 @@ struct ipk_sa {
 	struct ipk_sa_stats stats;
 	struct ipk_sa_params params; /* keys included; wiped on free */
 	uint64_t created_ns;
+	_Atomic bool seq_exhausted;  /* the sequence-exhausted event was raised */
 	ipk_sa_event_fn event;       /* soft/hard lifetime events, set by the SAD */
 	void *event_arg;
 	struct ipk_sa *name_next;    /* SAD by-name chain */
@@ -105,7 +114,8 @@ struct ipk_sa {
 /* Checks that @p is complete and consistent (key lengths for the algorithm, address
  * families, window bounds, soft <= hard). Writes a message and returns -EINVAL if not. */
 int ipk_sa_params_check(const struct ipk_sa_params *p, struct ipk_err *err);
-/* Fills defaults: replay window 1024 (IPK_REPLAY_DEFAULT), TTL 64, NAT-T ports 4500. */
+/* Fills defaults: replay window 1024 (IPK_REPLAY_DEFAULT), TTL 64, NAT-T ports 4500, no
+ * MTU limit. */
 void ipk_sa_params_init(struct ipk_sa_params *p);
 
 /* Creates an SA with @n_workers crypto contexts (one per crypto unit) and one reference.
@@ -134,6 +144,13 @@ bool ipk_sa_account(struct ipk_sa *sa, uint32_t inner_bytes);
 /* True when the SA may be used now: not dead and, for the seconds lifetime, not past its
  * hard limit (kills it when it is; raises the soft event too). */
 bool ipk_sa_usable(struct ipk_sa *sa);
+
+/* The effective MTU of an SA: the largest inner packet whose ESP packet still fits
+ * params.mtu. Tunnel mode: exact for the cipher's block alignment
+ * (RFC 4303 §2.4: payload || padding || 2 is a multiple of the block); transport mode:
+ * mtu minus the worst-case ESP growth (padding block - 1). 0 when params.mtu is 0 (no
+ * limit). Any thread (params do not change after creation). */
+uint32_t ipk_sa_effective_mtu(const struct ipk_sa *sa);
 
 const char *ipk_dir_name(enum ipk_dir dir);
 const char *ipk_mode_name(enum ipk_mode mode);

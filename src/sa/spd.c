@@ -463,6 +463,25 @@ struct ipk_policy *ipk_spd_lookup(const struct ipk_spd *spd, enum ipk_dir dir,
 	return pol;
 }
 
+bool ipk_policy_matches(const struct ipk_policy *pol, const struct ipk_flow *flow)
+{
+	const struct ipk_policy_params *p = &pol->params;
+
+	if (!flow->src.family || flow->src.family != flow->dst.family)
+		return false;
+	if ((p->src.addr.family && !ipk_prefix_contains(&p->src, &flow->src)) ||
+	    (p->dst.addr.family && !ipk_prefix_contains(&p->dst, &flow->dst)))
+		return false;
+	if (p->proto != IPK_PROTO_ANY && p->proto != flow->proto)
+		return false;
+	if (ports_narrowed(p) && !ipk_spd_proto_has_ports(flow->proto))
+		return false;
+	if (flow->sport < p->sport_lo || flow->sport > p->sport_hi ||
+	    flow->dport < p->dport_lo || flow->dport > p->dport_hi)
+		return false;
+	return p->dscp == IPK_DSCP_ANY || p->dscp == flow->dscp;
+}
+
 void ipk_spd_foreach(const struct ipk_spd *spd, enum ipk_dir dir,
 		     void (*fn)(struct ipk_policy *pol, void *arg), void *arg)
 {

@@ -109,6 +109,10 @@ bool ipk_policy_uses_sa(const struct ipk_policy *pol, const struct ipk_sa *sa);
 struct ipk_policy *ipk_spd_lookup(const struct ipk_spd *spd, enum ipk_dir dir,
 				  const struct ipk_flow *flow);
 
+/* True when @flow matches @pol's selectors (what ipk_spd_lookup() decides, for one rule;
+ * a linear check, for rare paths). */
+bool ipk_policy_matches(const struct ipk_policy *pol, const struct ipk_flow *flow);
+
 /* Calls @fn for every rule of @dir in match order. */
 void ipk_spd_foreach(const struct ipk_spd *spd, enum ipk_dir dir,
 		     void (*fn)(struct ipk_policy *pol, void *arg), void *arg);

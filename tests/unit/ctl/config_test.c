@@ -816,7 +816,7 @@ static void keyword_tables_fit(void **state)
 
 	for (size_t i = 0; i < IPK_ARRAY_SIZE(defs); i++)
 		assert_true(kw_count(defs[i]) <= IPK_CMD_KW_MAX);
-	assert_int_equal(kw_count(&ipk_config_sa_add), 17);
+	assert_int_equal(kw_count(&ipk_config_sa_add), 18);
 	assert_int_equal(kw_count(&ipk_config_policy_add), 12);
 }
 

@@ -293,6 +293,11 @@ static void inbound_policy_check(void **state)
 		{ "10.5.0.1", "10.2.0.9", DROPPED, IPK_DROP_POLICY_MISMATCH },
 		/* 4: B discards it */
 		{ "10.1.0.5", "10.66.0.1", DROPPED, IPK_DROP_POLICY_MISMATCH },
+		/* 5: the first match names another SA, a later matching rule names a-b (a
+		 * rekey, make before break): accepted */
+		{ "10.1.0.5", "10.12.0.1", DECRYPTED, IPK_DROP_NONE },
+		/* 6: the first match discards; a later rule naming a-b does not help */
+		{ "10.1.0.5", "10.13.0.1", DROPPED, IPK_DROP_POLICY_MISMATCH },
 	};
 	struct pair g;
 
@@ -306,6 +311,8 @@ static void inbound_policy_check(void **state)
 		IPK_ACTION_PROTECT, "a-b", NULL, 100);
 	pol_add(g.spd_a, "out-5", IPK_DIR_OUT, "10.5.0.0/24", "10.2.0.0/24", IPK_ACTION_PROTECT,
 		"a-b", NULL, 100);
+	pol_add(g.spd_a, "out-12", IPK_DIR_OUT, "10.1.0.0/24", "10.12.0.0/15", IPK_ACTION_PROTECT,
+		"a-b", NULL, 100);
 	sa_add(g.sad_b, &(struct sa_spec){ "c-b", IPK_DIR_IN, IPK_MODE_TUNNEL, 0x3003,
 					   "192.0.2.3", "192.0.2.2", "aes128gcm16", false, false, 0,
 					   { 0 } });
@@ -315,6 +322,14 @@ static void inbound_policy_check(void **state)
 		"c-b", NULL, 100);
 	pol_add(g.spd_b, "in-66", IPK_DIR_IN, "any", "10.66.0.0/24", IPK_ACTION_DISCARD, NULL,
 		NULL, 100);
+	pol_add(g.spd_b, "in-12-new", IPK_DIR_IN, "10.1.0.0/24", "10.12.0.0/24",
+		IPK_ACTION_PROTECT, "c-b", NULL, 100);
+	pol_add(g.spd_b, "in-12-old", IPK_DIR_IN, "10.1.0.0/24", "10.12.0.0/24",
+		IPK_ACTION_PROTECT, "a-b", NULL, 200);
+	pol_add(g.spd_b, "in-13", IPK_DIR_IN, "10.1.0.0/24", "10.13.0.0/24", IPK_ACTION_DISCARD,
+		NULL, NULL, 100);
+	pol_add(g.spd_b, "in-13-old", IPK_DIR_IN, "10.1.0.0/24", "10.13.0.0/24",
+		IPK_ACTION_PROTECT, "a-b", NULL, 200);
 	ipk_spd_resolve(g.spd_a, g.sad_a);
 	ipk_spd_resolve(g.spd_b, g.sad_b);
 	for (size_t i = 0; i < IPK_ARRAY_SIZE(rows); i++) {
@@ -334,10 +349,10 @@ static void inbound_policy_check(void **state)
 			ipk_pkt_free(out);
 		}
 	}
-	/* The SA verified all five (its counters moved); the policy refused four. */
-	assert_int_equal(atomic_load(&ipk_sad_find(g.sad_b, "a-b")->stats.packets), 5);
-	assert_int_equal(ipk_drop_read(&g.b.drops, IPK_DROP_POLICY_MISMATCH), 4);
-	assert_int_equal(g.b.stats.decrypted, 1);
+	/* The SA verified all seven (its counters moved); the policy refused five. */
+	assert_int_equal(atomic_load(&ipk_sad_find(g.sad_b, "a-b")->stats.packets), 7);
+	assert_int_equal(ipk_drop_read(&g.b.drops, IPK_DROP_POLICY_MISMATCH), 5);
+	assert_int_equal(g.b.stats.decrypted, 2);
 	pair_fini(&g);
 }
 

@@ -817,6 +817,19 @@ static struct ipk_policy *ref_lookup(const struct ref_rule *rules, uint32_t n, e
 	return NULL;
 }
 
+struct first_match {
+	const struct ipk_flow *flow;
+	struct ipk_policy *pol;
+};
+
+static void first_matching(struct ipk_policy *pol, void *arg)
+{
+	struct first_match *fm = arg;
+
+	if (!fm->pol && ipk_policy_matches(pol, fm->flow))
+		fm->pol = pol;
+}
+
 static void compare_flows(const struct ipk_spd *spd, const struct ref_rule *rules, uint32_t n,
 			  uint32_t n_flows, const char *phase)
 {
@@ -838,6 +851,17 @@ static void compare_flows(const struct ipk_spd *spd, const struct ref_rule *rule
 				 f.dport, f.dscp, want ? want->params.name : "none",
 				 got ? got->params.name : "none");
 		hits += got != NULL;
+		/* ipk_policy_matches() over the rules in order agrees too (every 8th flow:
+		 * it is a linear scan). */
+		if (i % 8 == 0) {
+			struct first_match fm = { .flow = &f };
+
+			ipk_spd_foreach(spd, dir, first_matching, &fm);
+			if (fm.pol != got)
+				fail_msg("%s, flow %u: ipk_policy_matches finds %s, lookup %s", phase,
+					 i, fm.pol ? fm.pol->params.name : "none",
+					 got ? got->params.name : "none");
+		}
 	}
 	print_message("%s: %u of %u flows matched a rule\n", phase, hits, n_flows);
 	/* the rules overlap heavily: most flows hit, some miss, or the test proves little */
