@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/drop.h"
 
@@ -109,6 +110,27 @@ void ipk_pkt_list_push(struct ipk_pkt_list *l, struct ipk_pkt *pkt);
 struct ipk_pkt *ipk_pkt_list_pop(struct ipk_pkt_list *l);
 /* Moves every packet of @from to the end of @to; @from is empty after. */
 void ipk_pkt_list_splice(struct ipk_pkt_list *to, struct ipk_pkt_list *from);
+
+/*
+ * Answers made by ipseck itself (an ICMP error about @orig, sent back toward @orig's
+ * sender) must leave by the link @orig came from, addressed to its sender. What a back end
+ * saved of that link lives in the first IPK_PKT_LINK_SAVE bytes of the buffer and in the
+ * top byte of meta.flags (io/port.h, io/ether.h); the engine does not read it.
+ * ipk_pkt_reply_to() copies both, and the index that validates them, into @reply and
+ * marks it IPK_PKT_F_REPLY, so that a back end that addresses frames swaps the source and
+ * destination (io/ether.c).
+ */
+#define IPK_PKT_LINK_SAVE 32
+#define IPK_PKT_F_REPLY 0x1000 /* in the back ends' byte of meta.flags */
+
+static inline void ipk_pkt_reply_to(struct ipk_pkt *reply, const struct ipk_pkt *orig)
+{
+	memcpy(reply->buf, orig->buf, IPK_PKT_LINK_SAVE);
+	reply->index = orig->index;
+	reply->meta.in_port = orig->meta.in_port;
+	reply->meta.flags = (uint16_t)((reply->meta.flags & 0x00ff) |
+				       (orig->meta.flags & 0xff00) | IPK_PKT_F_REPLY);
+}
 
 /* Copies @len bytes from @data into a fresh packet; NULL if the pool is empty or the data
  * does not fit between headroom and tailroom. */

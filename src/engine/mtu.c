@@ -74,9 +74,8 @@ static struct ipk_pkt *answer(struct ipk_mtu *m, const struct ipk_sa *sa, struct
 	}
 	r->meta.dir = IPK_DIR_IN;
 	r->meta.rx_ns = ipk_clock_now_ns();
-	r->meta.in_port = pkt->meta.in_port;
 	r->meta.l3_family = info->version;
-	r->index = pkt->index;
+	ipk_pkt_reply_to(r, pkt);
 	count(&m->stats.icmp_sent, 1);
 	return r;
 }

@@ -23,6 +23,8 @@ static void wr16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
+_Static_assert(IPK_ETHER_STORE_SIZE <= IPK_PKT_LINK_SAVE, "the L2 store travels with replies");
+
 static struct ipk_ether_store *store_of(struct ipk_pkt *pkt)
 {
 	return (struct ipk_ether_store *)pkt->buf;
@@ -108,6 +110,11 @@ uint32_t ipk_ether_header(const struct ipk_pkt *pkt, uint8_t *out)
 	}
 	memcpy(out, st->hdr, st->len);
 	wr16(out + st->len - 2, type);
+	/* An answer ipseck made about this frame goes back to its sender (core/pkt.h). */
+	if (pkt->meta.flags & IPK_PKT_F_REPLY) {
+		memcpy(out, st->hdr + 6, 6);
+		memcpy(out + 6, st->hdr, 6);
+	}
 	return st->len;
 }
 

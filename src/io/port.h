@@ -52,6 +52,7 @@
 #define IPK_IO_F_NOT_IP 0x8000  /* wire: a whole non-IP frame (ARP, LLDP...): bypass or drop */
 #define IPK_IO_F_L2 0x4000      /* wire: the Ethernet header is in the L2 store (io/ether.h) */
 #define IPK_IO_F_CSUM 0x2000    /* wire: the kernel left the L4 checksum to us; completed */
+/* 0x1000 is IPK_PKT_F_REPLY (core/pkt.h): an answer to the frame whose link data it carries */
 
 /*
  * Errors of system calls and losses the kernel reports, per port. A row that counts

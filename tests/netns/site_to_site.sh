@@ -34,6 +34,8 @@
 #
 # usage: site_to_site.sh IPSECKD IPSECKCTL   (root; exits 77 otherwise)
 source "$(dirname "$0")/common.sh"
+# The configurations written below hold keys: readable by their owner only.
+umask 077
 
 IPSECKD=$(realpath "${1:?usage: $0 IPSECKD IPSECKCTL}")
 IPSECKCTL=$(realpath "${2:?usage: $0 IPSECKD IPSECKCTL}")
@@ -475,6 +477,30 @@ got=$(UDP_DST=10.9.0.2 NS_TX=$wha NS_RX=$whb udp_burst 7001 40)
 check "wire: discard: host B received nothing" test "$got" = 0
 dd=$(($(stat wa engine.scheduler.drops.policy-discard) - d0))
 check "wire: discard: A counted 40 policy-discard drops (counted $dd)" test "$dd" = 40
+# Path MTU in wire mode: ICMP between the hosts moves to an SA whose path MTU is 1280
+# (effective 1226 for aes128gcm16 over IPv4). A 1328-byte echo with DF is refused at A,
+# whose "fragmentation needed" goes back out of the plain interface to host A's MAC
+# address (the answer carries the frame's link header with the addresses swapped).
+for gw in a b; do
+	dir=out
+	[ "$gw" = b ] && dir=in
+	printf '%s\n' "sa add name pmtu spi 0x3002 dir $dir mode tunnel src 192.0.2.1 \
+dst 192.0.2.2 mtu 1280 proposal aes128gcm16 key 0x$(printf 'e7%.0s' $(seq 20))" \
+		"policy add name pmtu dir $dir src 10.9.0.1 dst 10.9.0.2 proto icmp \
+action protect sa pmtu priority 5" >"$WORK/pmtu-$gw.conf"
+	check "wire: an SA with mtu 1280 for ICMP added at $gw" \
+		timeout 10 "$IPSECKCTL" -s "$WORK/w$gw.sock" -f "$WORK/pmtu-$gw.conf"
+done
+in_ns "$wha" ping -c 2 -i 0.3 -W 2 -M do -s 1300 10.9.0.2 >"$WORK/wping-df.out" 2>&1 || true
+check "wire: ping -M do -s 1300 gets frag needed, mtu 1226" \
+	grep -Eq 'Frag needed.*mtu = 1226|mtu=1226|Message too long, mtu=1226' "$WORK/wping-df.out"
+check "wire: host A learnt the path MTU 1226" \
+	sh -c "ip -n $wha route get 10.9.0.2 | grep -q 'mtu 1226'"
+check "wire: a 1226-byte echo with DF gets through the small-MTU SA" \
+	in_ns "$wha" ping -q -c 2 -i 0.3 -W 2 -M do -s 1198 10.9.0.2
+check "wire: ... counted by that SA at B" test "$(stat wb sa.pmtu.packets)" -ge 2
+check "wire: A refused the large echoes as frag-needed" \
+	test "$(stat wa engine.scheduler.drops.frag-needed)" -ge 1
 check "wire: ARP crossed as non-IP frames" test "$(stat wa ports.lan.non-ip)" -gt 0
 for gw in wa wb; do
 	check "wire: engine $gw balanced" test "$(stat $gw engine.balanced)" = 1

@@ -185,6 +185,41 @@ static void stale_store_is_not_trusted(void **state)
 	ipk_pkt_free(b);
 }
 
+/* An answer about a frame (an ICMP error the engine made, core/pkt.h ipk_pkt_reply_to)
+ * goes back to the frame's sender: same tags, MAC addresses swapped, EtherType of the
+ * answer's IP version; the frame it answers keeps its header. */
+static void reply_goes_back_to_the_sender(void **state)
+{
+	static const struct {
+		const char *frame, *reply_ip, *expect_l2;
+	} rows[] = {
+		/* 0 */ { MACS "0800" IPV4, IPV4, "020000000001" "020000000002" "0800" },
+		/* 1 */ { MACS "8100a064" "86dd" IPV6, IPV6,
+			  "020000000001" "020000000002" "8100a064" "86dd" },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		uint8_t ip[128], l2[32], hdr[IPK_ETHER_MAX_HDR];
+		size_t ip_len = unhex(rows[i].reply_ip, ip), l2_len = unhex(rows[i].expect_l2, l2);
+		struct ipk_pkt *orig = frame_pkt(rows[i].frame, 70 + (uint32_t)i);
+		struct ipk_pkt *reply = ipk_pkt_alloc(pool);
+
+		print_message("row %zu\n", i);
+		assert_non_null(reply);
+		assert_int_not_equal(ipk_ether_strip(orig), IPK_ETHER_OTHER);
+		memcpy(ipk_pkt_put(reply, (uint32_t)ip_len), ip, ip_len);
+		assert_int_equal(ipk_ether_header(reply, hdr), 0); /* nothing saved yet */
+		ipk_pkt_reply_to(reply, orig);
+		assert_true(ipk_ether_rebuild(reply));
+		assert_memory_equal(ipk_pkt_data(reply), l2, l2_len);
+		assert_memory_equal(ipk_pkt_data(reply) + l2_len, ip, ip_len);
+		assert_true(ipk_ether_rebuild(orig));
+		assert_memory_equal(ipk_pkt_data(orig), "\x02\0\0\0\0\x02\x02\0\0\0\0\x01", 12);
+		ipk_pkt_free(reply);
+		ipk_pkt_free(orig);
+	}
+}
+
 /* Offloaded checksums: the field holds only the pseudo-header sum (as the kernel leaves
  * it for CHECKSUM_PARTIAL). Expected values computed by scapy. */
 static void checksums_completed(void **state)
@@ -263,6 +298,7 @@ int main(void)
 		cmocka_unit_test(ethertype_follows_the_ip_version),
 		cmocka_unit_test(store_survives_encapsulation),
 		cmocka_unit_test(stale_store_is_not_trusted),
+		cmocka_unit_test(reply_goes_back_to_the_sender),
 		cmocka_unit_test(checksums_completed),
 		cmocka_unit_test(checksums_left_alone),
 		cmocka_unit_test(tag_copied_back_in),
