@@ -103,7 +103,7 @@ in_ns "$gb" ip route add 10.1.0.0/24 dev ipk0
 check "ping host A -> host B through the pair" in_ns "$ha" ping -q -c 3 -i 0.2 -W 2 10.2.0.2
 # A sink on host B for ports 6000-6002, so that no ICMP port-unreachable comes back
 # through the tunnel and the captures hold the flow only.
-in_ns "$hb" timeout 120 "$PYTHON" - <<'PY' &
+in_ns "$hb" timeout 120 "$PYTHON" - >"$WORK/sink.out" 2>&1 <<'PY' &
 import select, socket
 socks = []
 for port in (6000, 6001, 6002):

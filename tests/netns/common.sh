@@ -32,6 +32,9 @@ cleanup() {
 		kill -KILL "$pid" 2>/dev/null || true
 	done
 	for ns in "${NAMESPACES[@]}"; do
+		# Whatever still runs inside (a sink started in the background through in_ns
+		# outlives the subshell BG_PIDS names) would hold the test's output open.
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
 		ip netns del "$ns" 2>/dev/null || true
 	done
 	if [ "$rc" -ne 0 ]; then
@@ -67,11 +70,11 @@ add_ns() {
 
 # wait_for SECONDS WHAT COMMAND...: polls COMMAND every 0.1 s; fails after SECONDS.
 wait_for() {
-	local deadline=$((SECONDS + $1)) what=$2
+	local limit=$1 deadline=$((SECONDS + $1)) what=$2
 	shift 2
 	until "$@" >/dev/null 2>&1; do
 		if [ "$SECONDS" -ge "$deadline" ]; then
-			echo "timeout after $1 s: $what" >&2
+			echo "timeout after $limit s: $what" >&2
 			return 1
 		fi
 		sleep 0.1
