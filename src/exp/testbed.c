@@ -314,9 +314,10 @@ static int make_engine(struct ipk_testbed *tb, struct ipk_err *err)
 	ec.unit.rate_bps = c->cap_bps;
 	ec.unit.high = c->unit_high;
 	ec.unit.low = c->unit_low;
-	/* A queue's own limit bounds the whole chain at it: with EF's class queue on top of
-	 * best effort's, the outer bound must hold both, or a full best-effort class makes
-	 * EF drop at the outer bound before the classifier sees it. */
+	/* A queue's own limit bounds its plain FIFO (the designs without QoS); an attached
+	 * chain's class queues bound it instead (engine/equeue.h). Hook 5's limit also says
+	 * how far the dispatcher pulls from queue 3: room for EF's class on top of best
+	 * effort's. */
 	ef = c->design == IPK_TB_QOS ? EF_PKTS : 0;
 	ec.limit_pkts[0] = c->design == IPK_TB_COUPLED ? c->queue_pkts : MAIN_QUEUE_PKTS + ef;
 	ec.limit_pkts[1] = MAIN_QUEUE_PKTS;
