@@ -140,6 +140,26 @@ static int open_queue(char name[IFNAMSIZ], bool multi)
 	return fd;
 }
 
+/* The ICMP errors of path MTU handling (engine/mtu.h) come out of the device with one of
+ * this host's addresses as their source, the SA's local one; the kernel forwards such a
+ * packet only with accept_local (else it is a martian). Absent on a kernel without IPv4
+ * configuration for the device, which is no error. */
+static int allow_local_sources(const char *name, struct ipk_err *err)
+{
+	char path[96];
+	int fd, rc = 0;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/accept_local", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : ipk_err_set(err, -errno, "tun: %s: %s", path,
+							  strerror(errno));
+	if (write(fd, "1", 1) != 1)
+		rc = ipk_err_set(err, -errno, "tun: %s: %s", path, strerror(errno));
+	close(fd);
+	return rc;
+}
+
 /* MTU, up, addresses (after the MTU: the kernel disables IPv6 under 1280). */
 static int configure(const char *name, const struct tun_cfg *cfg, struct ipk_err *err)
 {
@@ -160,7 +180,7 @@ static int configure(const char *name, const struct tun_cfg *cfg, struct ipk_err
 					   ipk_addr_str(&cfg->addr[i].addr, text), cfg->addr[i].len,
 					   strerror(-rc));
 	}
-	return 0;
+	return allow_local_sources(name, err);
 }
 
 static void tun_close(struct ipk_io_port *port)
