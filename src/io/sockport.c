@@ -319,6 +319,51 @@ static uint32_t send_batch(struct ipk_io_port *port, struct ipk_sockport *sp,
 	return i;
 }
 
+/*
+ * Outer fragments (post-encapsulation fragmentation, engine/mtu.h) through a socket whose
+ * kernel builds the IP header (UDP, raw IPv6): no such socket can express a fragment, so
+ * they leave by an IPPROTO_RAW socket of the family, which takes the whole packet as it
+ * is (raw(7): IP_HDRINCL implied; IPv6 likewise since Linux 4.5). One sendto per
+ * fragment: a rare path.
+ */
+static bool needs_frag_fd(const struct ipk_sockport_sock *s, const struct ipk_pkt *pkt)
+{
+	const uint8_t *d = pkt->buf + pkt->head;
+
+	if (s->prepare == prepare_raw4 || pkt->len < IPK_IPV4_HDR_LEN)
+		return false;
+	if (d[0] >> 4 == 4)
+		return ((d[6] << 8 | d[7]) & 0x3fff) != 0; /* MF or an offset */
+	return d[0] >> 4 == 6 && pkt->len >= IPK_IPV6_HDR_LEN && d[6] == IPK_PROTO_IPV6_FRAG;
+}
+
+/* Sends the fragment @pkt (consumed). Returns 0 or the reason it was dropped. */
+static int send_fragment(struct ipk_io_port *port, struct ipk_sockport_sock *s,
+			 struct ipk_pkt *pkt)
+{
+	struct sockaddr_storage ss;
+	struct ipk_ip_info ip;
+	int rc = ipk_ip_parse(ipk_pkt_data(pkt), pkt->len, &ip);
+
+	if (!rc && s->frag_fd < 0)
+		rc = IPK_DROP_UNSUPPORTED;
+	if (!rc && sendto(s->frag_fd, ipk_pkt_data(pkt), pkt->len, MSG_DONTWAIT,
+			  (struct sockaddr *)&ss, ipk_dgram_to_sockaddr(&ip.dst, 0, &ss)) < 0)
+		rc = errno == EMSGSIZE ? IPK_DROP_TOO_BIG : -errno;
+	if (rc > 0) {
+		ipk_pkt_drop(pkt, &port->stats.drops, (enum ipk_drop_reason)rc);
+		return rc;
+	}
+	if (rc < 0) {
+		ipk_io_count_err(port, IPK_IO_ERR_TX_SYSCALL, 1);
+	} else {
+		ipk_io_count(&port->stats.tx_pkts, 1);
+		ipk_io_count(&port->stats.tx_bytes, pkt->len);
+	}
+	ipk_pkt_free(pkt);
+	return rc;
+}
+
 static int no_sock_reason(const struct ipk_pkt *pkt)
 {
 	unsigned v;
@@ -342,7 +387,17 @@ static uint32_t fill_batch(struct ipk_io_port *port, struct ipk_sockport *sp,
 	*out = first;
 	for (k = 0; k < n && k < sp->batch; k++) {
 		struct ipk_sockport_sock *s = k ? sock_for(sp, pkts[k]) : first;
-		int reason = s ? s->prepare(sp, s, pkts[k], k) : no_sock_reason(pkts[k]);
+		int reason;
+
+		if (s && needs_frag_fd(s, pkts[k])) {
+			/* Sent alone, at the front; further on it ends the batch. */
+			if (k == 0) {
+				send_fragment(port, s, pkts[0]);
+				*dropped = 1;
+			}
+			break;
+		}
+		reason = s ? s->prepare(sp, s, pkts[k], k) : no_sock_reason(pkts[k]);
 
 		if (s && s == first && !reason)
 			continue;
@@ -530,6 +585,10 @@ static int open_one(struct ipk_sockport *sp, uint8_t family, enum ipk_sockport_k
 		return rc;
 	}
 	add_sock(sp, fd, family, kind, local == &any);
+	/* Without CAP_NET_RAW there is none: outer fragments are then dropped (unsupported). */
+	sp->sock[family == 6].frag_fd = socket(family == 6 ? AF_INET6 : AF_INET,
+					       SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+					       IPPROTO_RAW);
 	return 0;
 }
 
@@ -539,8 +598,8 @@ int ipk_sockport_open(struct ipk_io_port *port, enum ipk_sockport_kind kind,
 	struct ipk_sockport *sp = sp_of(port);
 	const char *what;
 
-	sp->sock[0].fd = -1;
-	sp->sock[1].fd = -1;
+	sp->sock[0].fd = sp->sock[0].frag_fd = -1;
+	sp->sock[1].fd = sp->sock[1].frag_fd = -1;
 	sp->proto = kind == IPK_SOCKPORT_UDP ? IPK_PROTO_UDP : IPK_PROTO_ESP;
 	sp->local_port = (uint16_t)cfg->port;
 	sp->batch = cfg->batch;
@@ -564,7 +623,9 @@ void ipk_sockport_close(struct ipk_sockport *sp)
 	for (unsigned i = 0; i < 2; i++) {
 		if (sp->sock[i].fd >= 0)
 			close(sp->sock[i].fd);
-		sp->sock[i].fd = -1;
+		if (sp->sock[i].frag_fd >= 0)
+			close(sp->sock[i].frag_fd);
+		sp->sock[i].fd = sp->sock[i].frag_fd = -1;
 	}
 }
 

@@ -42,6 +42,7 @@ struct ipk_sockport;
 
 struct ipk_sockport_sock {
 	int fd;                 /* -1: this family is not open */
+	int frag_fd;            /* IPPROTO_RAW: outer fragments this socket cannot send; -1 */
 	uint8_t family;         /* 4 or 6 */
 	uint32_t rx_off;        /* bytes of rebuilt header in front of the kernel's bytes */
 	uint32_t last_drops;    /* SO_RXQ_OVFL value seen last */

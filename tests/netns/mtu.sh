@@ -22,6 +22,9 @@
 # and host A's route cache learns 1446; `ping -M do -s 1418` (1446 bytes) goes through
 # whole; IPv6 `ping -6 -s 1452` gets Packet Too Big 1446 and host A learns it; counters:
 # frag-needed drops at A's scheduler, nothing refused at the esp ports, no frag-* drop.
+# Then outer fragments through ports whose kernel builds the IP header: ESP in UDP 4500
+# (RFC 3948) and ESP over IPv6, added at runtime: 1460-byte datagrams without DF arrive
+# whole at host B, the ports refuse no fragment.
 #
 # usage: mtu.sh IPSECKD IPSECKCTL   (root; exits 77 otherwise)
 source "$(dirname "$0")/common.sh"
@@ -164,6 +167,100 @@ check "A: frag-needed drops counted at the scheduler (>= 2)" \
 	test "$(stat a engine.scheduler.drops.frag-needed)" -ge 2
 check "no drop at either esp port (outer fragments accepted by the raw socket)" \
 	test "$(stat a ports.wan.unsupported)/$(stat b ports.wan.unsupported)" = 0/0
+
+# UDP encapsulation (RFC 3948): a UDP port on each gateway and an SA pair for UDP to port
+# 7100, added at runtime. 1488-byte datagrams without DF become 1550-byte ESP-in-UDP
+# packets: A fragments them after encapsulation and its UDP port, whose kernel builds the
+# IP header and cannot send a fragment, sends them through its IPPROTO_RAW socket
+# (io/sockport.c); B's kernel reassembles the datagram for B's UDP port.
+for gw in a b; do
+	me=192.0.2.1 dir=out pdir=out
+	[ "$gw" = b ] && { me=192.0.2.2; dir=in; pdir=in; }
+	printf '%s\n' "interface add name nat kind udp side protected family 4 local $me" \
+		"sa add name a-to-b-u spi 0x1101 dir $dir mode tunnel src 192.0.2.1 dst 192.0.2.2 \
+encap udp proposal aes128gcm16 key $KA mtu 1500" \
+		"policy add name u7100 dir $pdir src 10.1.0.0/24 dst 10.2.0.0/24 proto udp \
+dport 7100 action protect sa a-to-b-u priority 5" >"$WORK/udp-$gw.conf"
+	check "UDP encapsulation: port, SA and policy added at $gw" ctl "$gw" -f "$WORK/udp-$gw.conf"
+done
+in_ns "$hb" timeout 20 "$PYTHON" - >"$WORK/u7100.out" <<'PY' &
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.2.0.2", 7100))
+s.settimeout(5)
+good = 0
+try:
+    while good < 5:
+        data = s.recv(4096)
+        good += data == bytes(range(256)) * 5 + bytes(180)
+except socket.timeout:
+    pass
+print(good)
+PY
+rx=$!
+sleep 0.5
+in_ns "$ha" "$PYTHON" - <<'PY'
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, 10, 0)  # IP_MTU_DISCOVER = IP_PMTUDISC_DONT: no DF
+for _ in range(5):
+    s.sendto(bytes(range(256)) * 5 + bytes(180), ("10.2.0.2", 7100))
+    time.sleep(0.05)
+PY
+wait "$rx" || true
+check "UDP encapsulation: host B got 5 of 5 1460-byte datagrams whole" \
+	test "$(cat "$WORK/u7100.out")" = 5
+check "UDP encapsulation: B decrypted 5 on the UDP-encapsulated SA" \
+	test "$(sa_field b a-to-b-u packets)" = 5
+check "UDP encapsulation: A's UDP port sent 10 fragments, refused none" \
+	test "$(stat a ports.nat.tx-packets)/$(stat a ports.nat.unsupported)" = 10/0
+
+# ESP over IPv6 through the raw IPv6 ESP socket (the kernel builds the header, so outer
+# fragments leave by the IPPROTO_RAW socket too): 2001:db8:ff::1 -> ::2, UDP to port 7200.
+# The ESP port is replaced by one of both families (the gateway sends ESP by the first
+# ESP port of the protected side, whatever its family).
+in_ns "$ga" ip addr add 2001:db8:ff::1/64 dev w0 nodad
+in_ns "$gb" ip addr add 2001:db8:ff::2/64 dev w0 nodad
+for gw in a b; do
+	me=2001:db8:ff::1 me4=192.0.2.1 dir=out
+	[ "$gw" = b ] && { me=2001:db8:ff::2; me4=192.0.2.2; dir=in; }
+	printf '%s\n' "interface del name wan" \
+		"interface add name wan kind esp side protected family any local $me4 local $me" \
+		"sa add name a-to-b-6 spi 0x1201 dir $dir mode tunnel src 2001:db8:ff::1 \
+dst 2001:db8:ff::2 proposal aes128gcm16 key $KA mtu 1500" \
+		"policy add name u7200 dir $dir src 10.1.0.0/24 dst 10.2.0.0/24 proto udp \
+dport 7200 action protect sa a-to-b-6 priority 5" >"$WORK/v6-$gw.conf"
+	check "IPv6 outer: port, SA and policy added at $gw" ctl "$gw" -f "$WORK/v6-$gw.conf"
+done
+in_ns "$hb" timeout 20 "$PYTHON" - >"$WORK/u7200.out" <<'PY' &
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.2.0.2", 7200))
+s.settimeout(5)
+good = 0
+try:
+    while good < 5:
+        good += s.recv(4096) == bytes(range(256)) * 5 + bytes(180)
+except socket.timeout:
+    pass
+print(good)
+PY
+rx=$!
+sleep 0.5
+in_ns "$ha" "$PYTHON" - <<'PY'
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, 10, 0)  # IP_MTU_DISCOVER = IP_PMTUDISC_DONT: no DF
+for _ in range(5):
+    s.sendto(bytes(range(256)) * 5 + bytes(180), ("10.2.0.2", 7200))
+    time.sleep(0.05)
+PY
+wait "$rx" || true
+check "IPv6 outer: host B got 5 of 5 1460-byte datagrams whole" \
+	test "$(cat "$WORK/u7200.out")" = 5
+check "IPv6 outer: B decrypted 5 on the IPv6 SA" test "$(sa_field b a-to-b-6 packets)" = 5
+check "IPv6 outer: A's ESP port sent at least the 10 fragments and refused none" \
+	test "$(stat a ports.wan.tx-packets)" -ge 10 -a "$(stat a ports.wan.unsupported)" = 0
 check "no frag-* or bad-icv drop anywhere" \
 	sh -c "! { ctl a -j stats; ctl b -j stats; } | grep -Eq '(bad-icv|frag-[a-z]*[^d])\": [1-9]'"
 finish
