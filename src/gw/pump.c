@@ -79,14 +79,26 @@ static bool kind_is(const struct ipk_pump_port *pp, const char *kind)
 	return strcmp(pp->io->ops->name, kind) == 0;
 }
 
-/* UDP (NAT-T, RFC 3948) or not, from the IP header the engine built. */
+/* UDP (NAT-T, RFC 3948) or not, from the IP header the engine built (for an IPv6
+ * fragment, from its Fragment header, which the engine puts right after the header). */
 static bool is_udp(struct ipk_pkt *pkt)
 {
 	const uint8_t *d = ipk_pkt_data(pkt);
 
 	if (pkt->len >= 20 && d[0] >> 4 == 4)
 		return d[9] == 17;
+	if (pkt->len >= 48 && d[0] >> 4 == 6 && d[6] == 44)
+		return d[40] == 17;
 	return pkt->len >= 40 && d[0] >> 4 == 6 && d[6] == 17;
+}
+
+/* True when @pp sends packets of @pkt's IP version. */
+static bool sends_family(const struct ipk_pump_port *pp, const struct ipk_pkt *pkt)
+{
+	unsigned v = pkt->len ? pkt->buf[pkt->head] >> 4 : 0;
+
+	return !pp->io->families || (v == 4 && (pp->io->families & 1)) ||
+	       (v == 6 && (pp->io->families & 2));
 }
 
 /* The port @pkt leaves by (see pump.h), or NULL. Under tx_lock. */
@@ -94,21 +106,27 @@ static struct ipk_pump_port *route(struct ipk_pump *p, struct ipk_pkt *pkt)
 {
 	enum ipk_gw_side side = pkt->meta.dir == IPK_DIR_OUT ? IPK_GW_PROTECTED : IPK_GW_PLAIN;
 	const char *want = NULL;
-	struct ipk_pump_port *first = NULL;
+	struct ipk_pump_port *first = NULL, *of_kind = NULL;
 
 	if (side == IPK_GW_PROTECTED)
 		want = is_udp(pkt) ? "udp" : "esp";
+	/* A port of the kind wanted that sends the packet's family; else one of the kind;
+	 * else any port of the side (a wire port takes everything). */
 	for (uint32_t i = 0; i < p->n_linked; i++) {
 		struct ipk_pump_port *pp = p->linked[i];
 
 		if (pp->side != side)
 			continue;
-		if (!want || kind_is(pp, want))
-			return pp;
+		if (!want || kind_is(pp, want)) {
+			if (sends_family(pp, pkt))
+				return pp;
+			if (!of_kind)
+				of_kind = pp;
+		}
 		if (!first)
 			first = pp;
 	}
-	return first;
+	return of_kind ? of_kind : first;
 }
 
 static void drop_all(struct ipk_pump *p, struct ipk_pkt **pkts, uint32_t n,

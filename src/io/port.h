@@ -124,6 +124,7 @@ struct ipk_io_port {
 	const struct ipk_io_ops *ops;
 	char name[32];          /* "tun", or the device name the back end chose */
 	uint8_t id;             /* copied into meta.in_port on rx */
+	uint8_t families;       /* IP versions it sends: bit 0 IPv4, bit 1 IPv6; 0: both */
 	struct ipk_io_stats stats;
 	uint8_t priv[] __attribute__((aligned(64)));
 };

@@ -600,6 +600,7 @@ int ipk_sockport_open(struct ipk_io_port *port, enum ipk_sockport_kind kind,
 
 	sp->sock[0].fd = sp->sock[0].frag_fd = -1;
 	sp->sock[1].fd = sp->sock[1].frag_fd = -1;
+	port->families = (uint8_t)cfg->families;
 	sp->proto = kind == IPK_SOCKPORT_UDP ? IPK_PROTO_UDP : IPK_PROTO_ESP;
 	sp->local_port = (uint16_t)cfg->port;
 	sp->batch = cfg->batch;

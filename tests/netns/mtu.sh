@@ -217,15 +217,13 @@ check "UDP encapsulation: A's UDP port sent 10 fragments, refused none" \
 
 # ESP over IPv6 through the raw IPv6 ESP socket (the kernel builds the header, so outer
 # fragments leave by the IPPROTO_RAW socket too): 2001:db8:ff::1 -> ::2, UDP to port 7200.
-# The ESP port is replaced by one of both families (the gateway sends ESP by the first
-# ESP port of the protected side, whatever its family).
+# A second ESP port, of IPv6 only: the gateway sends each packet by a port of its family.
 in_ns "$ga" ip addr add 2001:db8:ff::1/64 dev w0 nodad
 in_ns "$gb" ip addr add 2001:db8:ff::2/64 dev w0 nodad
 for gw in a b; do
-	me=2001:db8:ff::1 me4=192.0.2.1 dir=out
-	[ "$gw" = b ] && { me=2001:db8:ff::2; me4=192.0.2.2; dir=in; }
-	printf '%s\n' "interface del name wan" \
-		"interface add name wan kind esp side protected family any local $me4 local $me" \
+	me=2001:db8:ff::1 dir=out
+	[ "$gw" = b ] && { me=2001:db8:ff::2; dir=in; }
+	printf '%s\n' "interface add name wan6 kind esp side protected family 6 local $me" \
 		"sa add name a-to-b-6 spi 0x1201 dir $dir mode tunnel src 2001:db8:ff::1 \
 dst 2001:db8:ff::2 proposal aes128gcm16 key $KA mtu 1500" \
 		"policy add name u7200 dir $dir src 10.1.0.0/24 dst 10.2.0.0/24 proto udp \
@@ -259,8 +257,9 @@ wait "$rx" || true
 check "IPv6 outer: host B got 5 of 5 1460-byte datagrams whole" \
 	test "$(cat "$WORK/u7200.out")" = 5
 check "IPv6 outer: B decrypted 5 on the IPv6 SA" test "$(sa_field b a-to-b-6 packets)" = 5
-check "IPv6 outer: A's ESP port sent at least the 10 fragments and refused none" \
-	test "$(stat a ports.wan.tx-packets)" -ge 10 -a "$(stat a ports.wan.unsupported)" = 0
+check "IPv6 outer: A's IPv6 ESP port sent at least the 10 fragments and refused none" \
+	test "$(stat a ports.wan6.tx-packets)" -ge 10 -a "$(stat a ports.wan6.unsupported)" = 0
+check "IPv6 outer: the IPv4 ESP port refused nothing" test "$(stat a ports.wan.unsupported)" = 0
 check "no frag-* or bad-icv drop anywhere" \
 	sh -c "! { ctl a -j stats; ctl b -j stats; } | grep -Eq '(bad-icv|frag-[a-z]*[^d])\": [1-9]'"
 finish
