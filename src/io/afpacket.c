@@ -70,7 +70,11 @@ static int parse_cfg(const struct ipk_io_args *args, struct wire_cfg *c, struct 
 	rc = rc ? rc : ipk_io_arg_bool("wire", args, "strip", false, &c->strip, err);
 	rc = rc ? rc : ipk_io_arg_bool("wire", args, "csum", true, &c->csum, err);
 	rc = rc ? rc : ipk_io_arg_bool("wire", args, "qdisc-bypass", false, &c->qdisc_bypass, err);
-	rc = rc ? rc : ipk_io_arg_u32("wire", args, "blocks", 32, 2, 1024, &c->blocks, err);
+	/* A quiet link retires a block per block-timeout, so the number of blocks is about
+	 * how many milliseconds the receive thread may fall behind before frames are lost
+	 * (with 32, tests on a busy machine lost frames). 128 blocks of 128 KiB (room for a
+	 * 64 KiB GRO frame): 16 MiB per port. */
+	rc = rc ? rc : ipk_io_arg_u32("wire", args, "blocks", 128, 2, 1024, &c->blocks, err);
 	rc = rc ? rc : ipk_io_arg_u32("wire", args, "block-size", 1u << 17, 4096, 1u << 22,
 				      &c->block_size, err);
 	rc = rc ? rc : ipk_io_arg_u32("wire", args, "block-timeout", 1, 1, 1000,

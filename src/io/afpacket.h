@@ -35,7 +35,8 @@
  *                        needs it unless the NIC already passes every frame)
  *   strip yes|no         yield IP packets, rebuild frames on tx (default no)
  *   csum yes|no          complete offloaded checksums (default yes)
- *   blocks N             ring blocks, 2..1024 (default 32)
+ *   blocks N             ring blocks, 2..1024 (default 128: at the default timeout,
+ *                        about 128 ms the receive thread may fall behind a quiet link)
  *   block-size BYTES     power of two, 4096..4194304 (default 131072)
  *   block-timeout MS     hand over a partly filled block after MS ms, 1..1000 (default 1:
  *                        the latency a quiet link sees)
