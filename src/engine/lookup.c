@@ -50,8 +50,7 @@ int ipk_lookup_bundle_sa(const struct ipk_policy *pol, uint32_t pos, struct ipk_
 	return sa_usable(*sa);
 }
 
-int ipk_lookup_first_sa(const struct ipk_policy *pol, struct ipk_pkt *pkt,
-			struct ipk_sa **sa)
+int ipk_lookup_first_sa(const struct ipk_policy *pol, struct ipk_pkt *pkt, struct ipk_sa **sa)
 {
 	if (!pol->params.n_class_sa)
 		return ipk_lookup_bundle_sa(pol, 0, sa);

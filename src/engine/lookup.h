@@ -36,8 +36,7 @@ int ipk_lookup_out(const struct ipk_spd *spd, struct ipk_pkt *pkt, struct ipk_po
 int ipk_lookup_bundle_sa(const struct ipk_policy *pol, uint32_t pos, struct ipk_sa **sa);
 /* The first SA for outbound @pkt: the rule's class SA for the packet's DSCP when it names
  * one (per-class SAs, spd.h), else bundle SA 0. Returns as ipk_lookup_bundle_sa(). */
-int ipk_lookup_first_sa(const struct ipk_policy *pol, struct ipk_pkt *pkt,
-			struct ipk_sa **sa);
+int ipk_lookup_first_sa(const struct ipk_policy *pol, struct ipk_pkt *pkt, struct ipk_sa **sa);
 
 /* True when the packet looks like ESP: protocol 50, or UDP to @natt_port (RFC 3948). */
 bool ipk_lookup_is_esp(uint16_t natt_port, struct ipk_pkt *pkt);
