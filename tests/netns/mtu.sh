@@ -168,6 +168,36 @@ check "A: frag-needed drops counted at the scheduler (>= 2)" \
 check "no drop at either esp port (outer fragments accepted by the raw socket)" \
 	test "$(stat a ports.wan.unsupported)/$(stat b ports.wan.unsupported)" = 0/0
 
+# big_datagrams PORT: host A sends five 1460-byte UDP datagrams without DF to host B's
+# PORT; prints how many arrived whole.
+big_datagrams() {
+	in_ns "$hb" timeout 20 "$PYTHON" - "$1" >"$WORK/u$1.out" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.2.0.2", int(sys.argv[1])))
+s.settimeout(5)
+good = 0
+try:
+    while good < 5:
+        good += s.recv(4096) == bytes(range(256)) * 5 + bytes(180)
+except socket.timeout:
+    pass
+print(good)
+PY
+	local rx=$!
+	sleep 0.5
+	in_ns "$ha" "$PYTHON" - "$1" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, 10, 0)  # IP_MTU_DISCOVER = IP_PMTUDISC_DONT: no DF
+for _ in range(5):
+    s.sendto(bytes(range(256)) * 5 + bytes(180), ("10.2.0.2", int(sys.argv[1])))
+    time.sleep(0.05)
+PY
+	wait "$rx" || true
+	cat "$WORK/u$1.out"
+}
+
 # UDP encapsulation (RFC 3948): a UDP port on each gateway and an SA pair for UDP to port
 # 7100, added at runtime. 1488-byte datagrams without DF become 1550-byte ESP-in-UDP
 # packets: A fragments them after encapsulation and its UDP port, whose kernel builds the
@@ -183,33 +213,8 @@ encap udp proposal aes128gcm16 key $KA mtu 1500" \
 dport 7100 action protect sa a-to-b-u priority 5" >"$WORK/udp-$gw.conf"
 	check "UDP encapsulation: port, SA and policy added at $gw" ctl "$gw" -f "$WORK/udp-$gw.conf"
 done
-in_ns "$hb" timeout 20 "$PYTHON" - >"$WORK/u7100.out" <<'PY' &
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("10.2.0.2", 7100))
-s.settimeout(5)
-good = 0
-try:
-    while good < 5:
-        data = s.recv(4096)
-        good += data == bytes(range(256)) * 5 + bytes(180)
-except socket.timeout:
-    pass
-print(good)
-PY
-rx=$!
-sleep 0.5
-in_ns "$ha" "$PYTHON" - <<'PY'
-import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.IPPROTO_IP, 10, 0)  # IP_MTU_DISCOVER = IP_PMTUDISC_DONT: no DF
-for _ in range(5):
-    s.sendto(bytes(range(256)) * 5 + bytes(180), ("10.2.0.2", 7100))
-    time.sleep(0.05)
-PY
-wait "$rx" || true
 check "UDP encapsulation: host B got 5 of 5 1460-byte datagrams whole" \
-	test "$(cat "$WORK/u7100.out")" = 5
+	test "$(big_datagrams 7100)" = 5
 check "UDP encapsulation: B decrypted 5 on the UDP-encapsulated SA" \
 	test "$(sa_field b a-to-b-u packets)" = 5
 check "UDP encapsulation: A's UDP port sent 10 fragments, refused none" \
@@ -230,32 +235,8 @@ dst 2001:db8:ff::2 proposal aes128gcm16 key $KA mtu 1500" \
 dport 7200 action protect sa a-to-b-6 priority 5" >"$WORK/v6-$gw.conf"
 	check "IPv6 outer: port, SA and policy added at $gw" ctl "$gw" -f "$WORK/v6-$gw.conf"
 done
-in_ns "$hb" timeout 20 "$PYTHON" - >"$WORK/u7200.out" <<'PY' &
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("10.2.0.2", 7200))
-s.settimeout(5)
-good = 0
-try:
-    while good < 5:
-        good += s.recv(4096) == bytes(range(256)) * 5 + bytes(180)
-except socket.timeout:
-    pass
-print(good)
-PY
-rx=$!
-sleep 0.5
-in_ns "$ha" "$PYTHON" - <<'PY'
-import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.IPPROTO_IP, 10, 0)  # IP_MTU_DISCOVER = IP_PMTUDISC_DONT: no DF
-for _ in range(5):
-    s.sendto(bytes(range(256)) * 5 + bytes(180), ("10.2.0.2", 7200))
-    time.sleep(0.05)
-PY
-wait "$rx" || true
 check "IPv6 outer: host B got 5 of 5 1460-byte datagrams whole" \
-	test "$(cat "$WORK/u7200.out")" = 5
+	test "$(big_datagrams 7200)" = 5
 check "IPv6 outer: B decrypted 5 on the IPv6 SA" test "$(sa_field b a-to-b-6 packets)" = 5
 check "IPv6 outer: A's IPv6 ESP port sent at least the 10 fragments and refused none" \
 	test "$(stat a ports.wan6.tx-packets)" -ge 10 -a "$(stat a ports.wan6.unsupported)" = 0
