@@ -35,8 +35,8 @@ in_ns "$gw" ip addr add 10.77.3.1/24 dev g0
 in_ns "$gw" ip addr add fd77:3::1/64 dev g0 nodad
 in_ns "$gw" ip link set g0 up
 # Neighbours resolved before the timed part.
-in_ns "$peer" ping -q -c 1 -W 2 10.77.3.1 >/dev/null
-in_ns "$peer" ping -q -c 1 -W 2 fd77:3::1 >/dev/null
+wait_for 10 "10.77.3.1 answers" in_ns "$peer" ping -q -c 1 -W 1 10.77.3.1
+wait_for 10 "fd77:3::1 answers" in_ns "$peer" ping -q -c 1 -W 1 fd77:3::1
 
 log=$WORK/esp.log
 start_echo "$gw" "$log" -t 90 -v reflect esp batch 16 rcvbuf 4194304

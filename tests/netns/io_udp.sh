@@ -36,8 +36,8 @@ in_ns "$peer" ip link set p0 up
 in_ns "$gw" ip addr add 10.77.4.1/24 dev g0
 in_ns "$gw" ip addr add fd77:4::1/64 dev g0 nodad
 in_ns "$gw" ip link set g0 up
-in_ns "$peer" ping -q -c 1 -W 2 10.77.4.1 >/dev/null
-in_ns "$peer" ping -q -c 1 -W 2 fd77:4::1 >/dev/null
+wait_for 10 "10.77.4.1 answers" in_ns "$peer" ping -q -c 1 -W 1 10.77.4.1
+wait_for 10 "fd77:4::1 answers" in_ns "$peer" ping -q -c 1 -W 1 fd77:4::1
 
 log=$WORK/udp.log
 start_echo "$gw" "$log" -t 90 -v reflect udp port 4500 rcvbuf 4194304 sndbuf 4194304
