@@ -191,6 +191,7 @@ static void *rx_main(void *arg)
 {
 	struct probe_run *r = arg;
 
+	pthread_setname_np(pthread_self(), "probe-rx");
 	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
 		struct ipk_pkt *pkt = ipk_pkt_alloc(r->pool);
 		int n;

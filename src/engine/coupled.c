@@ -81,6 +81,7 @@ static void *coupled_thread(void *arg)
 	struct ipk_coupled *c = arg;
 	struct ipk_pkt *pkt;
 
+	pthread_setname_np(pthread_self(), "ipk-coupled");
 	while ((pkt = ipk_equeue_dequeue_wait(c->in, UINT64_MAX))) {
 		atomic_store_explicit(&c->busy, true, memory_order_relaxed);
 		process(c, pkt);

@@ -127,6 +127,7 @@ static void *dispatch_thread(void *arg)
 {
 	struct ipk_dispatch *d = arg;
 
+	pthread_setname_np(pthread_self(), "ipk-dispatch");
 	/* Acquire: pairs with the release store in ipk_dispatch_stop(). */
 	while (!atomic_load_explicit(&d->stop, memory_order_acquire)) {
 		uint64_t seen = ipk_event_seq(&d->ev);

@@ -283,6 +283,7 @@ static void *sched_thread(void *arg)
 {
 	struct ipk_sched *s = arg;
 
+	pthread_setname_np(pthread_self(), "ipk-sched");
 	/* Acquire: pairs with the release store in ipk_sched_stop(). */
 	while (!atomic_load_explicit(&s->stop, memory_order_acquire)) {
 		uint64_t seen = ipk_event_seq(&s->ev);

@@ -208,6 +208,7 @@ static void *writer_thread(void *arg)
 	struct ipk_tap *t = arg;
 	const struct timespec nap = { 0, (long)WRITER_POLL_NS };
 
+	pthread_setname_np(pthread_self(), "ipk-capture");
 	/* Acquire: pairs with the release store in ipk_tap_destroy(). */
 	while (!atomic_load_explicit(&t->stop, memory_order_acquire)) {
 		if (ipk_tap_flush(t) == 0 && !t->dumper)

@@ -2,6 +2,7 @@
 #include "engine/unit.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -215,7 +216,10 @@ static void *unit_thread(void *arg)
 	struct ipk_unit *u = arg;
 	struct ipk_pkt *pkt;
 	bool ask;
+	char name[16];
 
+	snprintf(name, sizeof(name), "ipk-unit%u", u->worker);
+	pthread_setname_np(pthread_self(), name);
 	while ((pkt = take(u, &ask))) {
 		if (ask) {
 			atomic_fetch_add_explicit(&u->stats.asks, 1, memory_order_relaxed);

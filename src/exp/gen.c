@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 
@@ -151,7 +152,12 @@ void ipk_gen_run(struct ipk_gen *g, uint64_t start_ns, uint64_t duration_ns)
 static void *gen_thread(void *arg)
 {
 	struct ipk_gen *g = arg;
+	const struct sched_param none = {0};
 
+	pthread_setname_np(pthread_self(), "exp-gen");
+	/* A refusal leaves the thread as it was: offered load stays, only less polite. */
+	if (g->background)
+		pthread_setschedparam(pthread_self(), SCHED_IDLE, &none);
 	ipk_gen_run(g, g->start_ns, g->end_ns - g->start_ns);
 	return NULL;
 }

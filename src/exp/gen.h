@@ -15,7 +15,12 @@
  * Packets go to an emit callback (a virtual link, a socket) which consumes them.
  *
  * Threads: one generator thread (ipk_gen_start) runs every flow; stats are read from any
- * thread. Each flow's SA must have its crypto context `worker` used by nobody else.
+ * thread. With `background` set that thread runs under SCHED_IDLE: it gets every CPU
+ * cycle the rest of the machine leaves and never delays a woken thread of the gateway it
+ * floods. That is how separate hosts behave, and what a generator sharing two CPUs with
+ * the system under test must do: at ten times the capacity it needs most of a CPU, and as
+ * an ordinary thread it held a CPU for up to a 4 ms tick while gateway threads with an EF
+ * packet waited for it (docs/experiments.md, "Platform noise"). Each flow's SA must have its crypto context `worker` used by nobody else.
  */
 #ifndef IPK_EXP_GEN_H
 #define IPK_EXP_GEN_H
@@ -67,6 +72,7 @@ struct ipk_gen {
 	ipk_gen_emit_fn emit;
 	void *arg;
 	uint64_t start_ns, end_ns;
+	bool background; /* SCHED_IDLE for ipk_gen_start's thread; set before it */
 	_Atomic bool stop;
 	bool started;
 	pthread_t thread;

@@ -162,6 +162,7 @@ static void *net_thread(void *arg)
 	struct ipk_pkt *pkts[NET_BATCH];
 	struct ipk_link *links[NET_BATCH];
 
+	pthread_setname_np(pthread_self(), "exp-links");
 	pthread_mutex_lock(&net->lock);
 	while (!net->stop) {
 		uint64_t now = mono_ns(), due = earliest_due(net);

@@ -258,6 +258,7 @@ static void *tx_thread(void *arg)
 	struct ipk_testbed *tb = arg;
 	struct ipk_addr prober;
 
+	pthread_setname_np(pthread_self(), "exp-gw-tx");
 	ipk_addr_parse(PROBER_ADDR, &prober);
 	while (!atomic_load_explicit(&tb->tx_stop, memory_order_relaxed)) {
 		struct ipk_pkt *pkt = ipk_engine_tx_dequeue(tb->engine, 20000000);
@@ -393,6 +394,7 @@ static int make_hosts(struct ipk_testbed *tb, struct ipk_err *err)
 	rc = ipk_gen_init(&tb->gen, flows, c->n_hosts, tb->pool, host_emit, tb, err);
 	if (rc)
 		return rc;
+	tb->gen.background = true; /* the flood hosts are other machines */
 	pc.kind = IPK_PROBE_ICMP;
 	ipk_addr_parse(ipsec ? "10.1.100.1" : PROBER_ADDR, &pc.src);
 	ipk_addr_parse(SINK_ADDR, &pc.dst);

@@ -187,6 +187,7 @@ static void *tx_main(void *arg)
 	struct ipk_pump *p = arg;
 	struct ipk_pkt *pkts[IPK_PUMP_BURST];
 
+	pthread_setname_np(pthread_self(), "ipk-pump-tx");
 	for (;;) {
 		uint32_t n = 0;
 
@@ -272,6 +273,7 @@ static void *rx_main(void *arg)
 	struct ipk_pump_port *pp = arg;
 	struct ipk_pkt *pkts[IPK_PUMP_BURST];
 
+	pthread_setname_np(pthread_self(), "ipk-pump-rx");
 	while (!atomic_load_explicit(&pp->stop, memory_order_relaxed)) {
 		uint32_t n = ipk_io_rx_burst(pp->io, pp->pump->pool, pkts, IPK_PUMP_BURST,
 					     IPK_PUMP_RX_WAIT_MS);
