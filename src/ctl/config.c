@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/compiler.h"
+#include "core/log.h"
 #include "ctl/cmd.h"
 #include "ctl/config_gw.h"
 #include "ctl/config_policy.h"
@@ -197,6 +198,9 @@ static int apply_all(const struct batch *bt, struct ipk_config_ctx *ctx, struct 
 	struct ipk_err msg;
 	int ret = 0;
 
+	/* One SPD index rebuild for the whole batch, not one per policy line. */
+	if (ctx->spd)
+		ipk_spd_batch_begin(ctx->spd);
 	for (size_t i = 0; i < bt->n && !ret; i++) {
 		sa_or_policy |= bt->cmds[i].def->moves_sas;
 		ret = bt->cmds[i].def->apply(ctx, bt->cmds[i].arg, &msg);
@@ -204,6 +208,9 @@ static int apply_all(const struct batch *bt, struct ipk_config_ctx *ctx, struct 
 			ipk_err_set(err, ret, "%s:%u: %s (the commands before this line were applied)",
 				    bt->origin, bt->cmds[i].lineno, msg.msg);
 	}
+	if (ctx->spd && ipk_spd_batch_end(ctx->spd))
+		log_warnx("%s: out of memory for the SPD index: policy lookups scan every rule "
+			  "until the next policy change", bt->origin);
 	/* Only SA and policy changes move the policies' SA pointers. A QoS-only batch must
 	 * not rewrite them: it runs while the packet scheduler reads them (engine/hooks.h). */
 	if (sa_or_policy && ctx->sad && ctx->spd)

@@ -22,6 +22,7 @@
 #include "core/compiler.h"
 #include "core/drop.h"
 #include "core/err.h"
+#include "core/names.h"
 #include "crypto/alg.h"
 
 #define IPK_NAME_MAX 32
@@ -108,7 +109,7 @@ struct ipk_sa {
 	_Atomic bool seq_exhausted;  /* the sequence-exhausted event was raised */
 	ipk_sa_event_fn event;       /* soft/hard lifetime events, set by the SAD */
 	void *event_arg;
-	struct ipk_sa *name_next;    /* SAD by-name chain */
+	struct ipk_name_node name_node; /* in the SAD's name table */
 };
 
 /* Checks that @p is complete and consistent (key lengths for the algorithm, address

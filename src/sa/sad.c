@@ -20,7 +20,6 @@
 #include <string.h>
 
 #define SPI_SLOTS_MIN 64u  /* one kilobyte; doubles while more than half full */
-#define NAME_BUCKETS_MIN 64u
 #define SLOT_NOT_V4 ((uintptr_t)1) /* in spi_slot.ref: the tag is a hash, compare in full */
 
 /* One inbound SA in the SPI table; ref == 0 marks a free slot. */
@@ -38,8 +37,7 @@ struct ipk_sad {
 	uint32_t slot_mask;
 	uint32_t slot_shift;      /* 64 - log2(slots): the hash bits that pick a slot */
 	uint32_t n_in;            /* inbound SAs, i.e. used slots */
-	struct ipk_sa **by_name;  /* all SAs, chained through name_next */
-	uint32_t n_buckets;       /* power of two */
+	struct ipk_names names;   /* all SAs, by name */
 	struct ipk_sa **order;    /* insertion order */
 	uint32_t count;
 	uint32_t order_cap;
@@ -61,15 +59,6 @@ struct spi_key {
 static uint32_t spi_home(const struct ipk_sad *sad, uint32_t spi)
 {
 	return (uint32_t)(((uint64_t)spi * 0x9e3779b97f4a7c15ull) >> sad->slot_shift);
-}
-
-static uint32_t hash_name(const char *name)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (; *name; name++)
-		h = (h ^ (uint8_t)*name) * 16777619u;
-	return h;
 }
 
 /* Folds an address that is not IPv4 into 32 bits. Any 32 bits would do, since a
@@ -202,10 +191,8 @@ int ipk_sad_create(struct ipk_sad **out, uint32_t n_workers)
 	sad->slots = slots_alloc(SPI_SLOTS_MIN);
 	sad->slot_mask = SPI_SLOTS_MIN - 1;
 	sad->slot_shift = 64 - (uint32_t)__builtin_ctz(SPI_SLOTS_MIN);
-	sad->n_buckets = NAME_BUCKETS_MIN;
-	sad->by_name = calloc(sad->n_buckets, sizeof(*sad->by_name));
 	sad->n_workers = n_workers ? n_workers : 1;
-	if (!sad->slots || !sad->by_name) {
+	if (!sad->slots || ipk_names_init(&sad->names)) {
 		ipk_sad_destroy(sad);
 		return -ENOMEM;
 	}
@@ -223,35 +210,8 @@ void ipk_sad_destroy(struct ipk_sad *sad)
 	}
 	free(sad->order);
 	free(sad->slots);
-	free(sad->by_name);
+	ipk_names_fini(&sad->names);
 	free(sad);
-}
-
-static void link_name(struct ipk_sa **by_name, uint32_t mask, struct ipk_sa *sa)
-{
-	uint32_t n = hash_name(sa->params.name) & mask;
-
-	sa->name_next = by_name[n];
-	by_name[n] = sa;
-}
-
-/* Makes room for one more SA in the name table: doubles past one SA per bucket. */
-static int reserve_name(struct ipk_sad *sad)
-{
-	uint32_t n = sad->n_buckets * 2;
-	struct ipk_sa **by_name;
-
-	if (sad->count < sad->n_buckets)
-		return 0;
-	by_name = calloc(n, sizeof(*by_name));
-	if (!by_name)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < sad->count; i++)
-		link_name(by_name, n - 1, sad->order[i]);
-	free(sad->by_name);
-	sad->by_name = by_name;
-	sad->n_buckets = n;
-	return 0;
 }
 
 static int reserve_order(struct ipk_sad *sad)
@@ -316,7 +276,7 @@ int ipk_sad_add(struct ipk_sad *sad, const struct ipk_sa_params *p, struct ipk_e
 	if (rc)
 		return rc;
 	/* Every allocation before the SA exists, so a failure changes nothing. */
-	if (reserve_order(sad) || reserve_name(sad) ||
+	if (reserve_order(sad) || ipk_names_reserve(&sad->names) ||
 	    (p->dir == IPK_DIR_IN && reserve_slot(sad)))
 		return ipk_err_set(err, -ENOMEM, "sa %s: out of memory", p->name);
 	rc = ipk_sa_create(&sa, p, sad->n_workers, err);
@@ -324,23 +284,12 @@ int ipk_sad_add(struct ipk_sad *sad, const struct ipk_sa_params *p, struct ipk_e
 		return rc;
 	sa->event = sad->event;
 	sa->event_arg = sad->event_arg;
-	link_name(sad->by_name, sad->n_buckets - 1, sa);
+	sa->name_node.name = sa->params.name;
+	ipk_names_link(&sad->names, &sa->name_node);
 	if (p->dir == IPK_DIR_IN)
 		slot_insert(sad, sa);
 	sad->order[sad->count++] = sa;
 	return 0;
-}
-
-static void unlink_name(struct ipk_sad *sad, struct ipk_sa *sa)
-{
-	struct ipk_sa **pp = &sad->by_name[hash_name(sa->params.name) & (sad->n_buckets - 1)];
-
-	for (; *pp; pp = &(*pp)->name_next) {
-		if (*pp == sa) {
-			*pp = sa->name_next;
-			return;
-		}
-	}
 }
 
 static void unlink_spi(struct ipk_sad *sad, struct ipk_sa *sa)
@@ -362,7 +311,7 @@ int ipk_sad_del(struct ipk_sad *sad, const char *name, struct ipk_err *err)
 
 	if (!sa)
 		return ipk_err_set(err, -ENOENT, "sa %s: no such SA", name);
-	unlink_name(sad, sa);
+	ipk_names_unlink(&sad->names, &sa->name_node);
 	if (sa->params.dir == IPK_DIR_IN)
 		unlink_spi(sad, sa);
 	for (i = 0; sad->order[i] != sa; i++)
@@ -387,12 +336,9 @@ struct ipk_sa *ipk_sad_lookup_in(const struct ipk_sad *sad, uint32_t spi,
 
 struct ipk_sa *ipk_sad_find(const struct ipk_sad *sad, const char *name)
 {
-	struct ipk_sa *sa = sad->by_name[hash_name(name) & (sad->n_buckets - 1)];
+	struct ipk_name_node *node = ipk_names_find(&sad->names, name);
 
-	for (; sa; sa = sa->name_next)
-		if (strcmp(sa->params.name, name) == 0)
-			return sa;
-	return NULL;
+	return node ? ipk_names_entry(node, struct ipk_sa, name_node) : NULL;
 }
 
 uint32_t ipk_sad_count(const struct ipk_sad *sad)

@@ -21,6 +21,13 @@
  * Changes rebuild the affected index in O(n) before anything is published: an add that
  * cannot allocate changes nothing; a delete that cannot allocate marks the rule
  * unmatchable in the old index instead (ipk_spd_index_forget), so it never fails.
+ * Between ipk_spd_batch_begin() and ipk_spd_batch_end() changes only mark the index
+ * stale, and the end rebuilds each stale index once: loading n rules costs O(n) index
+ * work instead of O(n^2) (10,000 rules: 1.5 s before). A stale index is never read:
+ * lookups then scan the rules in match order (ipk_policy_matches), which is also what
+ * remains when the rebuild at the end cannot allocate, until a later change rebuilds.
+ * Names are found through a hash table (core/names.h), so checking and adding a rule
+ * does not scan the others either.
  *
  * Semantics chosen where RFC 4301 leaves room:
  * - A rule with a port range narrower than 0-65535 matches only TCP, UDP, SCTP, ICMP and
@@ -36,6 +43,7 @@
 #include <string.h>
 
 #include "core/compiler.h"
+#include "core/names.h"
 #include "sa/sad.h"
 #include "sa/spd_index.h"
 
@@ -44,10 +52,13 @@ struct spd_dir {
 	uint32_t n;
 	uint32_t cap;
 	struct ipk_spd_index *idx[2]; /* [0] IPv4, [1] IPv6; never NULL */
+	bool stale[2];                /* idx[i] does not reflect rules: lookups scan */
 };
 
 struct ipk_spd {
 	struct spd_dir dir[2];
+	struct ipk_names names; /* every rule of both directions */
+	unsigned batch;         /* ipk_spd_batch_begin() depth */
 };
 
 static const uint8_t families[2] = { 4, 6 };
@@ -71,8 +82,17 @@ static int rebuild(struct spd_dir *d, uint8_t fam)
 		}
 		ipk_spd_index_destroy(d->idx[i]);
 		d->idx[i] = fresh[i];
+		d->stale[i] = false;
 	}
 	return ret;
+}
+
+/* Marks the indexes of @d that a rule of family @fam (0 = both) lives in as stale. */
+static void mark_stale(struct spd_dir *d, uint8_t fam)
+{
+	for (int i = 0; i < 2; i++)
+		if (fam == 0 || fam == families[i])
+			d->stale[i] = true;
 }
 
 int ipk_spd_create(struct ipk_spd **out)
@@ -81,6 +101,10 @@ int ipk_spd_create(struct ipk_spd **out)
 
 	if (!spd)
 		return -ENOMEM;
+	if (ipk_names_init(&spd->names)) {
+		free(spd);
+		return -ENOMEM;
+	}
 	for (int d = 0; d < 2; d++) {
 		if (rebuild(&spd->dir[d], 0)) {
 			ipk_spd_destroy(spd);
@@ -102,6 +126,7 @@ void ipk_spd_destroy(struct ipk_spd *spd)
 		ipk_spd_index_destroy(spd->dir[d].idx[0]);
 		ipk_spd_index_destroy(spd->dir[d].idx[1]);
 	}
+	ipk_names_fini(&spd->names);
 	free(spd);
 }
 
@@ -117,26 +142,21 @@ void ipk_policy_params_init(struct ipk_policy_params *p)
 	p->priority = 1000;
 }
 
-static struct ipk_policy *find(const struct ipk_spd *spd, const char *name, int *dir, uint32_t *pos)
-{
-	for (int d = 0; d < 2; d++) {
-		for (uint32_t i = 0; i < spd->dir[d].n; i++) {
-			if (strcmp(spd->dir[d].rules[i]->params.name, name) == 0) {
-				*dir = d;
-				*pos = i;
-				return spd->dir[d].rules[i];
-			}
-		}
-	}
-	return NULL;
-}
-
 struct ipk_policy *ipk_spd_find(const struct ipk_spd *spd, const char *name)
 {
-	int dir;
-	uint32_t pos;
+	struct ipk_name_node *node = ipk_names_find(&spd->names, name);
 
-	return find(spd, name, &dir, &pos);
+	return node ? ipk_names_entry(node, struct ipk_policy, name_node) : NULL;
+}
+
+/* Where @pol stands in its direction's match order. */
+static uint32_t position_of(const struct spd_dir *d, const struct ipk_policy *pol)
+{
+	uint32_t i = 0;
+
+	while (d->rules[i] != pol)
+		i++;
+	return i;
 }
 
 uint32_t ipk_spd_count(const struct ipk_spd *spd)
@@ -287,8 +307,8 @@ static int check_class_sas(const struct ipk_policy_params *p, struct ipk_err *er
 int ipk_spd_check_add(const struct ipk_spd *spd, const struct ipk_policy_params *p,
 		      struct ipk_err *err)
 {
-	int dir, ret;
-	uint32_t pos;
+	const struct ipk_policy *old;
+	int ret;
 
 	if (p->name[0] == '\0')
 		return ipk_err_set(err, -EINVAL, "policy: name is empty");
@@ -296,9 +316,10 @@ int ipk_spd_check_add(const struct ipk_spd *spd, const struct ipk_policy_params 
 		return ipk_err_set(err, -EINVAL,
 				   "policy %.*s...: name is longer than %d characters", 16, p->name,
 				   IPK_NAME_MAX - 1);
-	if (find(spd, p->name, &dir, &pos))
+	old = ipk_spd_find(spd, p->name);
+	if (old)
 		return ipk_err_set(err, -EEXIST, "policy %s: name already in use (dir %s)", p->name,
-				   dir == IPK_DIR_OUT ? "out" : "in");
+				   old->params.dir == IPK_DIR_OUT ? "out" : "in");
 	if (p->dir != IPK_DIR_IN && p->dir != IPK_DIR_OUT)
 		return ipk_err_set(err, -EINVAL, "policy %s: direction %d is not in or out",
 				   p->name, (int)p->dir);
@@ -361,7 +382,7 @@ int ipk_spd_add(struct ipk_spd *spd, const struct ipk_policy_params *p, struct i
 		return ret;
 	d = &spd->dir[p->dir];
 	pol = calloc(1, sizeof(*pol));
-	if (!pol || reserve(d))
+	if (!pol || reserve(d) || ipk_names_reserve(&spd->names))
 		goto err_free_pol;
 	pol->params = *p;
 	for (uint32_t i = 0; i < p->n_class_sa; i++)
@@ -371,8 +392,12 @@ int ipk_spd_add(struct ipk_spd *spd, const struct ipk_policy_params *p, struct i
 	memmove(&d->rules[pos + 1], &d->rules[pos], (d->n - pos) * sizeof(d->rules[0]));
 	d->rules[pos] = pol;
 	d->n++;
-	if (rebuild(d, ipk_spd_rule_family(p)))
+	if (spd->batch)
+		mark_stale(d, ipk_spd_rule_family(p));
+	else if (rebuild(d, ipk_spd_rule_family(p)))
 		goto err_unlink;
+	pol->name_node.name = pol->params.name;
+	ipk_names_link(&spd->names, &pol->name_node);
 	return 0;
 
 err_unlink:
@@ -384,25 +409,43 @@ err_free_pol:
 
 int ipk_spd_del(struct ipk_spd *spd, const char *name, struct ipk_err *err)
 {
-	struct ipk_policy *pol;
+	struct ipk_policy *pol = ipk_spd_find(spd, name);
 	struct spd_dir *d;
 	uint8_t fam;
-	uint32_t pos;
-	int dir;
 
-	pol = find(spd, name, &dir, &pos);
 	if (!pol)
 		return ipk_err_set(err, -ENOENT, "policy %s: no such policy", name);
-	d = &spd->dir[dir];
+	d = &spd->dir[pol->params.dir];
 	fam = ipk_spd_rule_family(&pol->params);
-	unlink_at(d, pos);
-	if (rebuild(d, fam)) {
+	ipk_names_unlink(&spd->names, &pol->name_node);
+	unlink_at(d, position_of(d, pol));
+	if (spd->batch)
+		mark_stale(d, fam);
+	else if (rebuild(d, fam)) {
 		for (int i = 0; i < 2; i++)
 			if (fam == 0 || fam == families[i])
 				ipk_spd_index_forget(d->idx[i], pol);
 	}
 	free(pol);
 	return 0;
+}
+
+void ipk_spd_batch_begin(struct ipk_spd *spd)
+{
+	spd->batch++;
+}
+
+int ipk_spd_batch_end(struct ipk_spd *spd)
+{
+	int ret = 0;
+
+	if (spd->batch && --spd->batch)
+		return 0;
+	for (int d = 0; d < 2; d++)
+		for (int i = 0; i < 2; i++)
+			if (spd->dir[d].stale[i] && rebuild(&spd->dir[d], families[i]))
+				ret = -ENOMEM;
+	return ret;
 }
 
 /* Slots past the bundle, and every slot of a bypass or discard rule, end up NULL. */
@@ -442,21 +485,36 @@ void ipk_spd_resolve(struct ipk_spd *spd, const struct ipk_sad *sad)
 const struct ipk_spd_index *ipk_spd_index_of(const struct ipk_spd *spd, enum ipk_dir dir,
 					     uint8_t family)
 {
-	if ((dir != IPK_DIR_IN && dir != IPK_DIR_OUT) || (family != 4 && family != 6))
+	if ((dir != IPK_DIR_IN && dir != IPK_DIR_OUT) || (family != 4 && family != 6) ||
+	    spd->dir[dir].stale[family == 6])
 		return NULL;
 	return spd->dir[dir].idx[family == 6];
+}
+
+/* The first rule of @d that @flow matches, by a scan in match order: while the index is
+ * stale. */
+static struct ipk_policy *scan(const struct spd_dir *d, const struct ipk_flow *flow)
+{
+	for (uint32_t i = 0; i < d->n; i++)
+		if (ipk_policy_matches(d->rules[i], flow))
+			return d->rules[i];
+	return NULL;
 }
 
 struct ipk_policy *ipk_spd_lookup(const struct ipk_spd *spd, enum ipk_dir dir,
 				  const struct ipk_flow *flow)
 {
-	const struct ipk_spd_index *idx = ipk_spd_index_of(spd, dir, flow->dst.family);
+	uint8_t fam = flow->dst.family;
 	struct ipk_policy *pol;
 
 	/* A packet's two addresses are of one family; a flow that is not matches nothing. */
-	if (unlikely(!idx || flow->src.family != flow->dst.family))
+	if (unlikely((dir != IPK_DIR_IN && dir != IPK_DIR_OUT) || (fam != 4 && fam != 6) ||
+		     flow->src.family != fam))
 		return NULL;
-	pol = ipk_spd_index_lookup(idx, flow);
+	if (unlikely(spd->dir[dir].stale[fam == 6]))
+		pol = scan(&spd->dir[dir], flow);
+	else
+		pol = ipk_spd_index_lookup(spd->dir[dir].idx[fam == 6], flow);
 	/* Relaxed: a statistic with no partner operation; readers only want a total. */
 	if (pol)
 		atomic_fetch_add_explicit(&pol->matches, 1, memory_order_relaxed);

@@ -21,6 +21,7 @@
 
 #include "core/addr.h"
 #include "core/err.h"
+#include "core/names.h"
 #include "sa/sa.h"
 
 #define IPK_BUNDLE_MAX 4
@@ -69,6 +70,7 @@ struct ipk_policy {
 	struct ipk_sa *class_sa[IPK_CLASS_SA_MAX]; /* resolved like sa[] */
 	uint8_t sa_of_dscp[64];  /* 0: sa[0]; k: class_sa[k - 1] */
 	_Atomic uint64_t matches;
+	struct ipk_name_node name_node; /* in the SPD's name table */
 };
 
 struct ipk_spd;
@@ -87,6 +89,13 @@ int ipk_spd_check_add(const struct ipk_spd *spd, const struct ipk_policy_params 
 int ipk_spd_add(struct ipk_spd *spd, const struct ipk_policy_params *p, struct ipk_err *err);
 /* Removes the rule named @name. Returns 0 or -ENOENT. */
 int ipk_spd_del(struct ipk_spd *spd, const char *name, struct ipk_err *err);
+/* A batch of changes: until the matching ipk_spd_batch_end() (they nest), adds and
+ * deletions rebuild no index; lookups meanwhile scan the rules, so they stay correct,
+ * only slower. The outermost end rebuilds each changed index once and returns 0, or
+ * -ENOMEM when one could not be rebuilt (lookups go on scanning it, correctly, until a
+ * later change rebuilds it). What a batch changed stays changed either way. */
+void ipk_spd_batch_begin(struct ipk_spd *spd);
+int ipk_spd_batch_end(struct ipk_spd *spd);
 struct ipk_policy *ipk_spd_find(const struct ipk_spd *spd, const char *name);
 uint32_t ipk_spd_count(const struct ipk_spd *spd);
 

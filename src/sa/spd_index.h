@@ -66,7 +66,8 @@ void ipk_spd_index_forget(struct ipk_spd_index *idx, const struct ipk_policy *po
 uint32_t ipk_spd_index_tuples(const struct ipk_spd_index *idx);
 
 /* The index ipk_spd_lookup() uses for @dir and @family (4 or 6); NULL for any other
- * family. Diagnostics only (tests, benchmarks). Defined in spd.c. */
+ * family, and while the index is stale (a batch of changes is open, or its rebuild could
+ * not allocate). Diagnostics only (tests, benchmarks). Defined in spd.c. */
 const struct ipk_spd_index *ipk_spd_index_of(const struct ipk_spd *spd, enum ipk_dir dir,
 					     uint8_t family);
 

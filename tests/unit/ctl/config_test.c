@@ -19,6 +19,7 @@
 #include "ctl/config_sa.h"
 #include "sa/sad.h"
 #include "sa/spd.h"
+#include "sa/spd_index.h"
 
 /* Key material (hex, no 0x): K<n> is n bytes. */
 #define K16 "00112233445566778899aabbccddeeff"
@@ -799,6 +800,57 @@ static void load_large_file(void **state)
 	free(text);
 }
 
+/* Destination 10.<i / 250>.<i % 250>.7, the host policy p<i> covers. */
+static void flow_to(struct ipk_flow *f, unsigned i)
+{
+	char dst[32];
+
+	memset(f, 0, sizeof(*f));
+	snprintf(dst, sizeof(dst), "10.%u.%u.7", i / 250, i % 250);
+	assert_int_equal(ipk_addr_parse("192.0.2.9", &f->src), 0);
+	assert_int_equal(ipk_addr_parse(dst, &f->dst), 0);
+	f->proto = 17;
+}
+
+/* One batch of 3,000 policy lines and 1,000 deletions: the batch leaves the SPD's index
+ * built (not stale), and lookups through it find what the lines said. */
+static void policy_batch_leaves_index_built(void **state)
+{
+	struct env *e = *state;
+	size_t cap = 1 << 20, len = 0;
+	char *text = malloc(cap);
+	struct ipk_flow f;
+	struct ipk_err err;
+
+	assert_non_null(text);
+	env_reset(e);
+	for (unsigned i = 0; i < 3000; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+					"policy add name p%u dir out src 192.0.2.0/24 "
+					"dst 10.%u.%u.0/24 action bypass\n", i, i / 250, i % 250);
+	for (unsigned i = 0; i < 3000; i += 3)
+		len += (size_t)snprintf(text + len, cap - len, "policy del name p%u\n", i);
+	assert_int_equal(apply(e, text, &err), 0);
+	assert_int_equal(ipk_spd_count(e->spd), 2000);
+	assert_non_null(ipk_spd_index_of(e->spd, IPK_DIR_OUT, 4));
+	for (unsigned i = 0; i < 3000; i++) {
+		struct ipk_policy *pol;
+
+		flow_to(&f, i);
+		pol = ipk_spd_lookup(e->spd, IPK_DIR_OUT, &f);
+		if (i % 3 == 0) {
+			assert_null(pol);
+		} else {
+			char name[16];
+
+			snprintf(name, sizeof(name), "p%u", i);
+			assert_non_null(pol);
+			assert_string_equal(pol->params.name, name);
+		}
+	}
+	free(text);
+}
+
 static size_t kw_count(const struct ipk_cmd_def *def)
 {
 	size_t n = 0;
@@ -831,6 +883,7 @@ int main(void)
 		cmocka_unit_test(empty_batches),
 		cmocka_unit_test(load_file),
 		cmocka_unit_test(load_large_file),
+		cmocka_unit_test(policy_batch_leaves_index_built),
 		cmocka_unit_test(keyword_tables_fit),
 	};
 

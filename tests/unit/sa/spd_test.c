@@ -914,6 +914,50 @@ static void random_rules_match_linear_scan(void **state)
 	free(rules);
 }
 
+/* The same through batches (what a configuration batch does): while a batch is open no
+ * index is read, lookups scan and still agree with the reference; batches nest, and only
+ * the outermost end rebuilds; after it the index answers, and agrees again. */
+static void batched_changes_match_linear_scan(void **state)
+{
+	enum { N_RULES = 2000, N_MORE = 300, N_DEL = 600 };
+	struct ref_rule *rules = calloc(N_RULES + N_MORE, sizeof(*rules));
+	struct ipk_spd *spd;
+	uint32_t n;
+
+	(void)state;
+	rng = 0x9e3779b97f4a7c15ULL;
+	assert_non_null(rules);
+	assert_int_equal(ipk_spd_create(&spd), 0);
+	ipk_spd_batch_begin(spd);
+	n = add_random_rules(spd, rules, 0, N_RULES);
+	assert_null(ipk_spd_index_of(spd, IPK_DIR_OUT, 4));
+	compare_flows(spd, rules, n, 20000, "2000 rules, batch open");
+	assert_int_equal(ipk_spd_batch_end(spd), 0);
+	assert_non_null(ipk_spd_index_of(spd, IPK_DIR_OUT, 4));
+	assert_non_null(ipk_spd_index_of(spd, IPK_DIR_IN, 6));
+	compare_flows(spd, rules, n, 20000, "2000 rules, batch ended");
+
+	ipk_spd_batch_begin(spd);
+	ipk_spd_batch_begin(spd);
+	for (uint32_t i = 0; i < N_DEL; i++) {
+		struct ref_rule *r = &rules[rnd(n)];
+		struct ipk_err err;
+
+		assert_int_equal(ipk_spd_del(spd, r->p.name, &err), r->alive ? 0 : -ENOENT);
+		assert_null(ipk_spd_find(spd, r->p.name));
+		r->alive = false;
+	}
+	n = add_random_rules(spd, rules, n, N_MORE);
+	assert_int_equal(ipk_spd_batch_end(spd), 0);
+	assert_null(ipk_spd_index_of(spd, IPK_DIR_OUT, 4)); /* the inner end rebuilds nothing */
+	compare_flows(spd, rules, n, 20000, "deletions and additions, batch open");
+	assert_int_equal(ipk_spd_batch_end(spd), 0);
+	assert_non_null(ipk_spd_index_of(spd, IPK_DIR_OUT, 4));
+	compare_flows(spd, rules, n, 20000, "deletions and additions, batch ended");
+	ipk_spd_destroy(spd);
+	free(rules);
+}
+
 /* ---- cost with 10,000 rules ---- */
 
 /* Rule "net<i>" protects 10.<i / 256>.<i % 256>.0/24; then a discard-all rule ranks last. */
@@ -996,6 +1040,7 @@ int main(void)
 	    cmocka_unit_test(validation_rejects_with_messages),
 	    cmocka_unit_test(resolve_tracks_the_sad),
 	    cmocka_unit_test(random_rules_match_linear_scan),
+	    cmocka_unit_test(batched_changes_match_linear_scan),
 	    cmocka_unit_test(ten_thousand_slash24_touch_one_tuple),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
