@@ -106,6 +106,11 @@ struct ipk_cmd_def {
 	 * resolved again (ipk_spd_resolve). Other batches leave them alone, since the packet
 	 * path reads them. */
 	bool moves_sas;
+	/* Safe while packets flow: the change is published to the packet path atomically
+	 * (QoS chains: engine/hooks.h; crypto units: ipk_engine_set_units). A gateway runs a
+	 * batch of such commands only without pausing traffic (gw/gwctl.c); any other
+	 * command in the batch makes it wait for the pause (gw/gateway.h). */
+	bool live;
 };
 
 /* Parsing one command. */

@@ -184,6 +184,7 @@ const struct ipk_cmd_def ipk_config_engine = {
 	.parse = engine_parse,
 	.check = engine_check,
 	.apply = engine_apply,
+	.live = true,
 };
 
 static const struct ipk_kw no_kws[] = { { .name = NULL } };

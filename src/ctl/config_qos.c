@@ -474,6 +474,7 @@ const struct ipk_cmd_def ipk_config_qos_add = {
 	.parse = qos_add_parse,
 	.check = qos_add_check,
 	.apply = qos_add_apply,
+	.live = true,
 };
 
 const struct ipk_cmd_def ipk_config_qos_node = {
@@ -483,6 +484,7 @@ const struct ipk_cmd_def ipk_config_qos_node = {
 	.parse = qos_node_parse,
 	.check = qos_node_check,
 	.apply = qos_node_apply,
+	.live = true,
 };
 
 const struct ipk_cmd_def ipk_config_qos_del = {
@@ -492,6 +494,7 @@ const struct ipk_cmd_def ipk_config_qos_del = {
 	.parse = qos_del_parse,
 	.check = qos_del_check,
 	.apply = qos_del_apply,
+	.live = true,
 };
 
 const struct ipk_cmd_def ipk_config_hook_attach = {
@@ -501,6 +504,7 @@ const struct ipk_cmd_def ipk_config_hook_attach = {
 	.parse = hook_attach_parse,
 	.check = hook_attach_check,
 	.apply = hook_attach_apply,
+	.live = true,
 };
 
 const struct ipk_cmd_def ipk_config_hook_detach = {
@@ -510,6 +514,7 @@ const struct ipk_cmd_def ipk_config_hook_detach = {
 	.parse = hook_detach_parse,
 	.check = hook_detach_check,
 	.apply = hook_detach_apply,
+	.live = true,
 };
 
 const struct ipk_cmd_def ipk_config_show_hooks = {

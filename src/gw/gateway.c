@@ -45,6 +45,8 @@ struct ipk_gateway {
 	bool pump_ready;
 	bool started;
 	struct gw_port ports[IPK_GW_MAX_PORTS];
+	struct ipk_gw_pause_stats pause;
+	struct timespec paused_at; /* when the open pause closed the gate */
 };
 
 void ipk_gateway_settings_init(struct ipk_gw_settings *s)
@@ -366,6 +368,22 @@ static bool engine_quiet(struct ipk_gateway *gw)
 	return true;
 }
 
+/* Adds the pause that just ended (the gate is open again) to the figures. */
+static void count_pause(struct ipk_gateway *gw, bool timed_out)
+{
+	struct timespec now;
+	uint64_t ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (uint64_t)(now.tv_sec - gw->paused_at.tv_sec) * 1000000000ull +
+	     (uint64_t)now.tv_nsec - (uint64_t)gw->paused_at.tv_nsec;
+	gw->pause.count++;
+	gw->pause.timeouts += timed_out;
+	gw->pause.total_ns += ns;
+	if (ns > gw->pause.max_ns)
+		gw->pause.max_ns = ns;
+}
+
 int ipk_gateway_pause(struct ipk_gateway *gw, struct ipk_err *err)
 {
 	const struct timespec nap = { .tv_nsec = PAUSE_POLL_NS };
@@ -376,6 +394,7 @@ int ipk_gateway_pause(struct ipk_gateway *gw, struct ipk_err *err)
 		return 0;
 	ipk_pump_gate_close(&gw->pump);
 	clock_gettime(CLOCK_MONOTONIC, &start);
+	gw->paused_at = start;
 	/* Twice in a row: the terms are read one by one while queue 2 drains. */
 	while (calm < 2) {
 		calm = engine_quiet(gw) ? calm + 1 : 0;
@@ -385,6 +404,7 @@ int ipk_gateway_pause(struct ipk_gateway *gw, struct ipk_err *err)
 		if ((uint64_t)(now.tv_sec - start.tv_sec) * 1000000000ull + (uint64_t)now.tv_nsec -
 			    (uint64_t)start.tv_nsec > IPK_GW_PAUSE_TIMEOUT_NS) {
 			ipk_pump_gate_open(&gw->pump);
+			count_pause(gw, true);
 			return ipk_err_set(err, -EBUSY, "gateway: packets still in the engine "
 					   "after %llu ms; nothing changed, try again",
 					   IPK_GW_PAUSE_TIMEOUT_NS / 1000000ull);
@@ -396,6 +416,13 @@ int ipk_gateway_pause(struct ipk_gateway *gw, struct ipk_err *err)
 
 void ipk_gateway_resume(struct ipk_gateway *gw)
 {
-	if (gw->started)
+	if (gw->started) {
 		ipk_pump_gate_open(&gw->pump);
+		count_pause(gw, false);
+	}
+}
+
+const struct ipk_gw_pause_stats *ipk_gateway_pause_stats(const struct ipk_gateway *gw)
+{
+	return &gw->pause;
 }

@@ -124,6 +124,16 @@ void ipk_gateway_batch_end(struct ipk_gateway *gw);
 int ipk_gateway_pause(struct ipk_gateway *gw, struct ipk_err *err);
 void ipk_gateway_resume(struct ipk_gateway *gw);
 
+/* How long control requests have held traffic at the gate, since start: what an operator
+ * reads to see that changes stall nothing (QoS and units changes never pause). */
+struct ipk_gw_pause_stats {
+	uint64_t count;    /* pauses, those that timed out included */
+	uint64_t timeouts; /* pauses that gave up (-EBUSY) */
+	uint64_t total_ns; /* gate closed, summed */
+	uint64_t max_ns;   /* the longest one */
+};
+const struct ipk_gw_pause_stats *ipk_gateway_pause_stats(const struct ipk_gateway *gw);
+
 /* The event log (gw/gwevent.h): SA lifetime events and SA changes. */
 struct ipk_gwevents *ipk_gateway_events(struct ipk_gateway *gw);
 

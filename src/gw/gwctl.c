@@ -107,46 +107,69 @@ int ipk_gwctl_load(const char *path, struct ipk_gateway **out, struct ipk_err *e
 	return ret;
 }
 
-/* True when @text is exactly one read-only command (ctl/ctl.h runs those alone). */
-static bool read_only(const char *text)
+/* What a control request holds: exactly one read-only command (ctl/ctl.h runs those
+ * alone), or only commands that are safe while packets flow (ipk_cmd_def.live). A line
+ * that does not lex or name a command makes it neither: the batch then runs, and fails
+ * with its message, under the pause like any other. */
+struct request_kind {
+	bool read_only;
+	bool live;
+};
+
+static struct request_kind kind_of(const char *text)
 {
+	struct request_kind k = { false, false };
 	const struct ipk_cmd_def *const *defs;
-	struct ipk_lex_line *line = malloc(2 * sizeof(*line));
+	struct ipk_lex_line *line = malloc(sizeof(*line));
 	struct ipk_cmd_parser ps;
 	struct ipk_err ignored;
 	struct ipk_lex lx;
-	bool ro = false;
+	unsigned n = 0, live = 0, ro = 0;
 	size_t n_defs;
+	int more;
 
 	if (!line || ipk_lex_init(&lx, text)) {
 		free(line);
-		return false;
+		return k;
 	}
 	defs = ipk_config_commands(&n_defs);
-	if (ipk_lex_next(&lx, &line[0], &ignored) == 1 &&
-	    ipk_lex_next(&lx, &line[1], &ignored) == 0 &&
-	    !ipk_cmd_lookup(defs, n_defs, &line[0], &ps, &ignored))
-		ro = ps.def->run != NULL;
+	while ((more = ipk_lex_next(&lx, line, &ignored)) == 1) {
+		n++;
+		if (ipk_cmd_lookup(defs, n_defs, line, &ps, &ignored))
+			break;
+		ro += ps.def->run != NULL;
+		live += ps.def->live;
+	}
+	if (more == 0 && n > 0) {
+		k.read_only = n == 1 && ro == 1;
+		k.live = live == n;
+	}
 	ipk_lex_fini(&lx);
 	free(line);
-	return ro;
+	return k;
 }
 
 int ipk_gwctl_handler(void *arg, const char *text, bool json, struct ipk_outbuf *out,
 		      struct ipk_err *err)
 {
 	struct ipk_gateway *gw = arg;
+	struct request_kind kind = kind_of(text);
 	struct ipk_config_ctx ctx;
 	int ret;
 
 	ipk_gateway_config_ctx(gw, &ctx);
-	if (read_only(text))
+	if (kind.read_only)
 		return ipk_ctl_execute(&ctx, text, json, out, err);
-	ret = ipk_gateway_pause(gw, err);
-	if (ret)
-		return ret;
+	/* QoS chains and crypto units change while packets flow: an operator reshaping
+	 * traffic under a flood does not stall it for the engine to drain. */
+	if (!kind.live) {
+		ret = ipk_gateway_pause(gw, err);
+		if (ret)
+			return ret;
+	}
 	ret = ipk_ctl_execute(&ctx, text, json, out, err);
-	ipk_gateway_resume(gw);
+	if (!kind.live)
+		ipk_gateway_resume(gw);
 	ipk_gateway_batch_end(gw);
 	return ret;
 }

@@ -12,9 +12,10 @@
  * (ipk_gateway_start), when the configuration is complete.
  *
  * Runtime (ipk_gwctl_handler, the control socket's handler): a lone read-only command
- * (show, stats) runs while traffic flows; anything else is a batch that may change the
- * SAD and SPD, so it runs inside ipk_gateway_pause()/resume(), and every batch ends with
- * ipk_gateway_batch_end().
+ * (show, stats) runs while traffic flows; so does a batch made only of commands that are
+ * safe while packets flow (ipk_cmd_def.live: QoS components and hooks, crypto units);
+ * any other batch may change the SAD and SPD, so it runs inside ipk_gateway_pause()/
+ * resume(). Every batch ends with ipk_gateway_batch_end().
  *
  * Threads: the control thread.
  */

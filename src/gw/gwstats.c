@@ -118,7 +118,14 @@ static void emit_gateway(void *arg, struct ipk_stats_emit *e)
 {
 	struct ipk_gateway *gw = arg;
 
+	const struct ipk_gw_pause_stats *ps = ipk_gateway_pause_stats(gw);
+
 	ipk_stats_counter(e, "interfaces", ipk_gateway_n_ports(gw));
+	/* Control requests that held traffic at the gate (SA, policy, interface changes). */
+	ipk_stats_counter(e, "pauses", ps->count);
+	ipk_stats_counter(e, "pause-timeouts", ps->timeouts);
+	ipk_stats_counter(e, "paused-us", ps->total_ns / 1000);
+	ipk_stats_counter(e, "paused-us-max", ps->max_ns / 1000);
 	ipk_stats_drops(e, "drops", ipk_gateway_drops(gw));
 }
 

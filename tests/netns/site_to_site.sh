@@ -251,6 +251,7 @@ printf '%s\n' "qos add name churn-cls kind dscp ef 0 default 1" \
 	"qos add name churn-prio kind prio" \
 	"qos node name churn classify churn-cls children churn-ef,churn-be schedule churn-prio" \
 	"hook attach 3 churn" >"$WORK/churn-qos.conf"
+pauses0=$(stat a gateway.pauses)
 changes=0
 for i in $(seq 20); do
 	ctl a engine units $((1 + i % 2)) high $((2 + i % 3)) low 1 && changes=$((changes + 1))
@@ -269,6 +270,10 @@ wait "$rx"
 check "runtime: 140 changes (SAs, policies, crypto units, QoS chains) applied while traffic flowed" \
 	test "$changes" = 140
 check "runtime: all 3000 datagrams arrived meanwhile" test "$(cat "$WORK/udp-6010.out")" = 3000
+# SA and policy changes wait for the engine to drain; units and QoS chains take effect
+# while traffic flows, without holding it back.
+check "runtime: only the 80 SA and policy changes paused traffic" \
+	test "$(($(stat a gateway.pauses) - pauses0))" = 80
 check "runtime: SA a-to-b counted them all" \
 	test "$(($(stat a sa.a-to-b.packets) - a_out0))" = 3000
 

@@ -30,6 +30,14 @@
 #define SA_B "sa add name b spi 0x2000 dir in mode tunnel src 192.0.2.2 dst 192.0.2.1 " \
 	     "proposal aes128gcm16 key " KEY "\n"
 
+/* A QoS chain at queue 1 (examples/recommended-qos.conf's first). */
+#define QOS_Q1 "qos add name q1-cls kind dscp ef 0 default 1\n" \
+	       "qos add name q1-ef kind fifo limit 64\n" \
+	       "qos add name q1-rest kind fifo limit 2048\n" \
+	       "qos add name q1-prio kind prio\n" \
+	       "qos node name q1 classify q1-cls children q1-ef,q1-rest schedule q1-prio\n" \
+	       "hook attach 1 q1\n"
+
 static unsigned free_port(void)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
@@ -165,6 +173,7 @@ static void test_handler(void **state)
 	struct ipk_gateway *gw;
 	struct ipk_config_ctx ctx;
 	struct ipk_err err;
+	uint64_t pauses;
 	char text[256];
 
 	snprintf(text, sizeof(text), "engine units 1 buffers 1024\ninterface add name u1 kind "
@@ -193,11 +202,39 @@ static void test_handler(void **state)
 	assert_int_equal(run(gw, "engine mode coupled", &out, &err), -EINVAL);
 	assert_string_equal(err.msg, "ipseckctl:1: engine: mode can only be set at start-up "
 				     "(running with 0)");
-	/* Units change under the pause: `stats` shows the new count. */
+	/* Units change while traffic flows: `stats` shows the new count. */
 	assert_int_equal(run(gw, "engine units 1 high 6 low 3", &out, &err), 0);
 	assert_int_equal(ipk_gateway_settings(gw)->engine.unit.high, 6);
 	assert_int_equal(run(gw, "stats", &out, &err), 0);
 	assert_non_null(strstr(out.buf, "\tunits 1\n"));
+	/* Which requests hold traffic at the gate: SA and policy batches do; QoS chains and
+	 * crypto units, published while packets flow, do not; nor does a read-only command. */
+	pauses = ipk_gateway_pause_stats(gw)->count;
+	assert_int_equal(pauses, 2); /* the SA batch and the failing one, not `engine` */
+	assert_int_equal(run(gw, "engine units 1 high 6 low 3", &out, &err), 0);
+	assert_int_equal(ipk_gateway_pause_stats(gw)->count, pauses);
+	assert_int_equal(run(gw, QOS_Q1, &out, &err), 0);
+	assert_int_equal(run(gw, "show hooks", &out, &err), 0);
+	assert_non_null(strstr(out.buf, "q1"));
+	/* Detaching deletes the chain's components too (ctl/config_qos.c). */
+	assert_int_equal(run(gw, "hook detach 1\n", &out, &err), 0);
+	assert_int_equal(ipk_gateway_pause_stats(gw)->count, pauses);
+	assert_int_equal(run(gw, "stats", &out, &err), 0);
+	assert_int_equal(ipk_gateway_pause_stats(gw)->count, pauses);
+	/* One SA command in a QoS batch makes it wait for the pause. */
+	assert_int_equal(run(gw, QOS_Q1 "sa del name a\n", &out, &err), 0);
+	assert_int_equal(ipk_gateway_pause_stats(gw)->count, pauses + 1);
+	assert_null(ipk_sad_find(ctx.sad, "a"));
+	/* A line that names no command: the batch fails under the pause, with its message. */
+	assert_int_equal(run(gw, "hook detach 1\nfrobnicate\n", &out, &err), -EINVAL);
+	assert_int_equal(ipk_gateway_pause_stats(gw)->count, pauses + 2);
+	assert_int_equal(ipk_gateway_pause_stats(gw)->timeouts, 0);
+	assert_true(ipk_gateway_pause_stats(gw)->max_ns <= ipk_gateway_pause_stats(gw)->total_ns);
+	assert_int_equal(run(gw, "stats", &out, &err), 0);
+	snprintf(text, sizeof(text), "\tpauses %llu\n\tpause-timeouts 0\n",
+		 (unsigned long long)(pauses + 2));
+	assert_non_null(strstr(out.buf, text));
+
 	/* Interfaces come and go at runtime. */
 	assert_int_equal(run(gw, "interface del name u1", &out, &err), 0);
 	assert_true(port_free(port));
