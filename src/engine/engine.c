@@ -464,6 +464,19 @@ int ipk_engine_set_units(struct ipk_engine *e, uint32_t n, const struct ipk_unit
 	return rc ? ipk_err_set(err, rc, "engine: cannot start a thread: %s", strerror(-rc)) : 0;
 }
 
+int ipk_engine_hold_lookups(struct ipk_engine *e, uint64_t timeout_ns)
+{
+	if (e->cfg.mode == IPK_ENGINE_COUPLED)
+		return -EOPNOTSUPP;
+	return ipk_sched_hold(&e->sched, timeout_ns);
+}
+
+void ipk_engine_release_lookups(struct ipk_engine *e)
+{
+	if (e->cfg.mode != IPK_ENGINE_COUPLED)
+		ipk_sched_release(&e->sched);
+}
+
 uint32_t ipk_engine_n_units(const struct ipk_engine *e)
 {
 	return e->n_units;

@@ -20,8 +20,9 @@
  *
  * SAs and policies: the SAD must have been created with at least as many workers as the
  * engine has units (ipk_sad_create(&sad, n_units)), so that each unit has its own crypto
- * context in every SA. SPD and SAD changes are serialised with traffic by the caller in
- * this increment (publication by RCU comes with the control plane).
+ * context in every SA. SPD and SAD changes are serialised with traffic by the caller:
+ * in decoupled mode with ipk_engine_hold_lookups(), which parks the one thread that reads
+ * them (engine/scheduler.h says what that covers), or by draining the engine.
  *
  * Threads: rx from any number of I/O threads, tx_dequeue from any number of consumers,
  * stats from any thread at any time (relaxed reads, traffic is not stopped);
@@ -100,6 +101,13 @@ struct ipk_pkt *ipk_engine_tx_dequeue(struct ipk_engine *e, uint64_t timeout_ns)
  * (coupled mode has only 1 and 2). */
 struct ipk_equeue *ipk_engine_queue(struct ipk_engine *e, unsigned n);
 uint32_t ipk_engine_n_units(const struct ipk_engine *e);
+/* Decoupled mode: parks the packet scheduler between two packets, so that the caller may
+ * change the SAD and SPD (deleting no policy whose bundle has more than one SA) until
+ * ipk_engine_release_lookups(); every other thread keeps moving packets. Returns 0,
+ * -EOPNOTSUPP in coupled mode (its worker reads the tables with crypto in hand: drain it
+ * instead), or -ETIMEDOUT after @timeout_ns. Control plane. */
+int ipk_engine_hold_lookups(struct ipk_engine *e, uint64_t timeout_ns);
+void ipk_engine_release_lookups(struct ipk_engine *e);
 /* Replaces the crypto units (decoupled mode) by @n units configured by @uc, while traffic
  * flows: no packet is lost (engine.c says how). @n is at most ipk_sad_workers() of the
  * SAD. A unit's own counters start again from zero; the engine's totals and the balance

@@ -412,3 +412,10 @@ uint32_t ipk_equeue_flush(struct ipk_equeue *q, enum ipk_drop_reason reason)
 	drop_all(q, &held);
 	return n;
 }
+
+void ipk_equeue_locked(struct ipk_equeue *q, void (*fn)(void *arg), void *arg)
+{
+	pthread_mutex_lock(&q->lock);
+	fn(arg);
+	pthread_mutex_unlock(&q->lock);
+}

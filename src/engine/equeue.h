@@ -158,6 +158,11 @@ bool ipk_equeue_full(struct ipk_equeue *q, uint32_t len);
 int ipk_equeue_attach(struct ipk_equeue *q, struct ipk_equeue_chain *chain,
 		      struct ipk_equeue_chain **old);
 
+/* Runs @fn(@arg) under the queue lock: what reads an attached chain's state (its
+ * components' counters and lengths, which the packet path changes under that lock) sees
+ * it whole. @fn must not call back into the queue. Any thread. */
+void ipk_equeue_locked(struct ipk_equeue *q, void (*fn)(void *arg), void *arg);
+
 /* Refuses new packets (they drop as hook-detached) and wakes every sleeper; packets held
  * can still be dequeued. */
 void ipk_equeue_close(struct ipk_equeue *q);

@@ -367,6 +367,33 @@ static void show_obj(const struct ipk_hooks *h, const struct hook_obj *o, unsign
 			show_obj(h, &h->objs[i], depth + 1, sb);
 }
 
+struct show_chain {
+	const struct ipk_hooks *h;
+	const struct hook_obj *o;
+	struct show_buf *sb;
+};
+
+static void show_chain_locked(void *arg)
+{
+	struct show_chain *c = arg;
+
+	show_obj(c->h, c->o, 1, c->sb);
+}
+
+/* The chain at @hook, read under its queue's lock: the packet path changes its counters
+ * and lengths under that lock while traffic flows. */
+static void show_chain(const struct ipk_hooks *h, unsigned hook, const struct hook_obj *o,
+		       struct show_buf *sb)
+{
+	struct ipk_equeue *q = h->engine ? ipk_engine_queue(h->engine, hook) : NULL;
+	struct show_chain c = { h, o, sb };
+
+	if (q)
+		ipk_equeue_locked(q, show_chain_locked, &c);
+	else
+		show_chain_locked(&c);
+}
+
 void ipk_hooks_show(const struct ipk_hooks *h, char *buf, size_t size)
 {
 	static const char *const queue_names[IPK_HOOKS_COUNT + 1] = {
@@ -383,7 +410,7 @@ void ipk_hooks_show(const struct ipk_hooks *h, char *buf, size_t size)
 
 		put(&sb, "hook %u (%s):%s\n", hook, queue_names[hook], o ? "" : " fifo");
 		if (o)
-			show_obj(h, o, 1, &sb);
+			show_chain(h, hook, o, &sb);
 	}
 	for (uint32_t i = 0; i < h->n; i++) {
 		const struct hook_obj *o = &h->objs[i];

@@ -279,6 +279,55 @@ static uint64_t idle_timeout(struct ipk_sched *s)
 	return s->defrag.reasm ? min_u64(t, EXPIRE_NS) : t;
 }
 
+/* Parks until the hold is released (or stop). Between two packets: nothing of the SAD or
+ * SPD is in hand. The lock orders this thread's last reads of the tables before the
+ * control plane's changes, and those changes before the next reads. */
+static void park(struct ipk_sched *s)
+{
+	pthread_mutex_lock(&s->hold_lock);
+	s->held = true;
+	pthread_cond_broadcast(&s->hold_cond);
+	while (atomic_load_explicit(&s->hold_req, memory_order_relaxed) &&
+	       !atomic_load_explicit(&s->stop, memory_order_relaxed))
+		pthread_cond_wait(&s->hold_cond, &s->hold_lock);
+	s->held = false;
+	pthread_mutex_unlock(&s->hold_lock);
+}
+
+int ipk_sched_hold(struct ipk_sched *s, uint64_t timeout_ns)
+{
+	struct timespec deadline;
+	int rc = 0;
+
+	if (!s->started)
+		return 0;
+	ipk_event_deadline(&deadline, timeout_ns);
+	pthread_mutex_lock(&s->hold_lock);
+	atomic_store_explicit(&s->hold_req, true, memory_order_relaxed);
+	pthread_mutex_unlock(&s->hold_lock);
+	ipk_event_ring(&s->ev); /* it may be asleep waiting for packets */
+	pthread_mutex_lock(&s->hold_lock);
+	while (!s->held && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&s->hold_cond, &s->hold_lock, &deadline);
+	if (!s->held) {
+		atomic_store_explicit(&s->hold_req, false, memory_order_relaxed);
+		pthread_cond_broadcast(&s->hold_cond);
+	}
+	rc = s->held ? 0 : -ETIMEDOUT;
+	pthread_mutex_unlock(&s->hold_lock);
+	return rc;
+}
+
+void ipk_sched_release(struct ipk_sched *s)
+{
+	if (!s->started)
+		return;
+	pthread_mutex_lock(&s->hold_lock);
+	atomic_store_explicit(&s->hold_req, false, memory_order_relaxed);
+	pthread_cond_broadcast(&s->hold_cond);
+	pthread_mutex_unlock(&s->hold_lock);
+}
+
 static void *sched_thread(void *arg)
 {
 	struct ipk_sched *s = arg;
@@ -288,6 +337,10 @@ static void *sched_thread(void *arg)
 	while (!atomic_load_explicit(&s->stop, memory_order_acquire)) {
 		uint64_t seen = ipk_event_seq(&s->ev);
 
+		if (atomic_load_explicit(&s->hold_req, memory_order_relaxed)) {
+			park(s);
+			continue;
+		}
 		if (ipk_sched_step(s))
 			continue;
 		if (!ipk_event_wait(&s->ev, seen, idle_timeout(s)))
@@ -318,6 +371,14 @@ int ipk_sched_init(struct ipk_sched *s, struct ipk_equeue *const q[4], const str
 		ipk_event_fini(&s->ev);
 		return rc;
 	}
+	pthread_mutex_init(&s->hold_lock, NULL);
+	rc = ipk_event_cond_init(&s->hold_cond);
+	if (rc) {
+		pthread_mutex_destroy(&s->hold_lock);
+		ipk_defrag_fini(&s->defrag);
+		ipk_event_fini(&s->ev);
+		return rc;
+	}
 	ipk_equeue_set_waker(s->q_main_in, &s->ev);
 	ipk_equeue_set_waker(s->q_crypto_out, &s->ev);
 	return 0;
@@ -337,6 +398,9 @@ void ipk_sched_stop(struct ipk_sched *s)
 		return;
 	atomic_store_explicit(&s->stop, true, memory_order_release);
 	ipk_event_ring(&s->ev);
+	pthread_mutex_lock(&s->hold_lock); /* a parked thread sees stop too */
+	pthread_cond_broadcast(&s->hold_cond);
+	pthread_mutex_unlock(&s->hold_lock);
 	pthread_join(s->thread, NULL);
 	s->started = false;
 }
@@ -346,5 +410,7 @@ void ipk_sched_fini(struct ipk_sched *s)
 	ipk_equeue_set_waker(s->q_main_in, NULL);
 	ipk_equeue_set_waker(s->q_crypto_out, NULL);
 	ipk_defrag_fini(&s->defrag);
+	pthread_cond_destroy(&s->hold_cond);
+	pthread_mutex_destroy(&s->hold_lock);
 	ipk_event_fini(&s->ev);
 }

@@ -24,6 +24,14 @@
  * one SA a small record at the end of the packet buffer (the policy outbound, the SAs
  * already removed inbound); see docs/engine.md. meta.flags bit IPK_SCHED_F_BUNDLE marks it.
  *
+ * Holding the lookups: this thread is the only one in decoupled mode that reads the SAD
+ * and SPD (lookup.h); every packet past it holds a reference on its SA. So the control
+ * plane changes the tables while the thread is parked between two packets
+ * (ipk_sched_hold/ipk_sched_release): a stall of one packet's processing, where draining
+ * the whole engine would take as long as the crypto queues need to empty. The one thing
+ * a packet past the scheduler may still point at is its bundle's policy (the record
+ * below, for bundles of more than one SA), so such policies must not be deleted under a
+ * hold: the gateway pauses traffic instead while any exists (gw/gateway.h).
  * Threads: one scheduler thread per engine. Stats are read from any thread.
  */
 #ifndef IPK_ENGINE_SCHEDULER_H
@@ -64,9 +72,15 @@ struct ipk_sched {
 	uint16_t natt_port;
 	struct ipk_defrag defrag;
 	struct ipk_mtu mtu;         /* too-big errors and outer fragmentation (engine/mtu.h) */
-	struct ipk_event ev;        /* rung by queues 1 and 4, and by stop */
+	struct ipk_event ev;        /* rung by queues 1 and 4, by stop and by a hold */
 	_Atomic bool stop;
 	bool started;
+	/* Hold: the control plane sets hold_req and waits for `held`; the thread parks at
+	 * the top of its loop until hold_req is cleared. Under hold_lock. */
+	pthread_mutex_t hold_lock;
+	pthread_cond_t hold_cond;
+	_Atomic bool hold_req;      /* also read without the lock, once per loop */
+	bool held;
 	pthread_t thread;
 	struct ipk_drop_stats drops;
 	struct ipk_sched_stats stats;
@@ -87,5 +101,10 @@ void ipk_sched_fini(struct ipk_sched *s);
 /* Processes at most one packet (from 4, else from 1) on the calling thread. Returns false
  * when both were empty. The thread's loop body; tests may call it instead of starting. */
 bool ipk_sched_step(struct ipk_sched *s);
+/* Parks the thread between two packets and returns once it is parked (at once when the
+ * thread is not running): until ipk_sched_release() nothing reads the SAD or SPD. Returns
+ * 0, or -ETIMEDOUT after @timeout_ns (nothing held then). Control plane, one at a time. */
+int ipk_sched_hold(struct ipk_sched *s, uint64_t timeout_ns);
+void ipk_sched_release(struct ipk_sched *s);
 
 #endif

@@ -45,8 +45,10 @@ struct ipk_gateway {
 	bool pump_ready;
 	bool started;
 	struct gw_port ports[IPK_GW_MAX_PORTS];
-	struct ipk_gw_pause_stats pause;
-	struct timespec paused_at; /* when the open pause closed the gate */
+	struct ipk_gw_stall pauses;  /* gate closed, engine drained */
+	struct ipk_gw_stall holds;   /* packet scheduler parked */
+	struct timespec stalled_at;  /* when the open pause or hold began */
+	bool holding;                /* the open stall is a hold */
 };
 
 void ipk_gateway_settings_init(struct ipk_gw_settings *s)
@@ -368,20 +370,20 @@ static bool engine_quiet(struct ipk_gateway *gw)
 	return true;
 }
 
-/* Adds the pause that just ended (the gate is open again) to the figures. */
-static void count_pause(struct ipk_gateway *gw, bool timed_out)
+/* Adds the stall that just ended (traffic moves again), begun at gw->stalled_at. */
+static void count_stall(struct ipk_gateway *gw, struct ipk_gw_stall *st, bool timed_out)
 {
 	struct timespec now;
 	uint64_t ns;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	ns = (uint64_t)(now.tv_sec - gw->paused_at.tv_sec) * 1000000000ull +
-	     (uint64_t)now.tv_nsec - (uint64_t)gw->paused_at.tv_nsec;
-	gw->pause.count++;
-	gw->pause.timeouts += timed_out;
-	gw->pause.total_ns += ns;
-	if (ns > gw->pause.max_ns)
-		gw->pause.max_ns = ns;
+	ns = (uint64_t)(now.tv_sec - gw->stalled_at.tv_sec) * 1000000000ull +
+	     (uint64_t)now.tv_nsec - (uint64_t)gw->stalled_at.tv_nsec;
+	st->count++;
+	st->timeouts += timed_out;
+	st->total_ns += ns;
+	if (ns > st->max_ns)
+		st->max_ns = ns;
 }
 
 int ipk_gateway_pause(struct ipk_gateway *gw, struct ipk_err *err)
@@ -394,7 +396,7 @@ int ipk_gateway_pause(struct ipk_gateway *gw, struct ipk_err *err)
 		return 0;
 	ipk_pump_gate_close(&gw->pump);
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	gw->paused_at = start;
+	gw->stalled_at = start;
 	/* Twice in a row: the terms are read one by one while queue 2 drains. */
 	while (calm < 2) {
 		calm = engine_quiet(gw) ? calm + 1 : 0;
@@ -404,7 +406,7 @@ int ipk_gateway_pause(struct ipk_gateway *gw, struct ipk_err *err)
 		if ((uint64_t)(now.tv_sec - start.tv_sec) * 1000000000ull + (uint64_t)now.tv_nsec -
 			    (uint64_t)start.tv_nsec > IPK_GW_PAUSE_TIMEOUT_NS) {
 			ipk_pump_gate_open(&gw->pump);
-			count_pause(gw, true);
+			count_stall(gw, &gw->pauses, true);
 			return ipk_err_set(err, -EBUSY, "gateway: packets still in the engine "
 					   "after %llu ms; nothing changed, try again",
 					   IPK_GW_PAUSE_TIMEOUT_NS / 1000000ull);
@@ -418,11 +420,52 @@ void ipk_gateway_resume(struct ipk_gateway *gw)
 {
 	if (gw->started) {
 		ipk_pump_gate_open(&gw->pump);
-		count_pause(gw, false);
+		count_stall(gw, &gw->pauses, false);
 	}
 }
 
-const struct ipk_gw_pause_stats *ipk_gateway_pause_stats(const struct ipk_gateway *gw)
+int ipk_gateway_hold_tables(struct ipk_gateway *gw, struct ipk_err *err)
 {
-	return &gw->pause;
+	int rc;
+
+	if (!gw->started)
+		return 0;
+	/* A packet in crypto may point at a bundle's policy (engine/scheduler.h). */
+	if (ipk_spd_bundles(gw->spd) == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &gw->stalled_at);
+		rc = ipk_engine_hold_lookups(gw->engine, IPK_GW_PAUSE_TIMEOUT_NS);
+		if (rc == 0) {
+			gw->holding = true;
+			return 0;
+		}
+		if (rc == -ETIMEDOUT) {
+			count_stall(gw, &gw->holds, true);
+			return ipk_err_set(err, -EBUSY, "gateway: the packet scheduler did not "
+					   "stop within %llu ms; nothing changed, try again",
+					   IPK_GW_PAUSE_TIMEOUT_NS / 1000000ull);
+		}
+		/* -EOPNOTSUPP, the coupled baseline: drain it instead. */
+	}
+	return ipk_gateway_pause(gw, err);
+}
+
+void ipk_gateway_release_tables(struct ipk_gateway *gw)
+{
+	if (!gw->holding) {
+		ipk_gateway_resume(gw);
+		return;
+	}
+	ipk_engine_release_lookups(gw->engine);
+	gw->holding = false;
+	count_stall(gw, &gw->holds, false);
+}
+
+const struct ipk_gw_stall *ipk_gateway_pauses(const struct ipk_gateway *gw)
+{
+	return &gw->pauses;
+}
+
+const struct ipk_gw_stall *ipk_gateway_holds(const struct ipk_gateway *gw)
+{
+	return &gw->holds;
 }

@@ -124,15 +124,26 @@ void ipk_gateway_batch_end(struct ipk_gateway *gw);
 int ipk_gateway_pause(struct ipk_gateway *gw, struct ipk_err *err);
 void ipk_gateway_resume(struct ipk_gateway *gw);
 
-/* How long control requests have held traffic at the gate, since start: what an operator
- * reads to see that changes stall nothing (QoS and units changes never pause). */
-struct ipk_gw_pause_stats {
-	uint64_t count;    /* pauses, those that timed out included */
-	uint64_t timeouts; /* pauses that gave up (-EBUSY) */
-	uint64_t total_ns; /* gate closed, summed */
+/* For a request that changes only the SAD and SPD: parks the packet scheduler, the one
+ * thread that reads them (ipk_engine_hold_lookups), while every other thread keeps moving
+ * packets: a stall of one packet's processing instead of the engine's drain. Falls back
+ * to ipk_gateway_pause() where a hold is not enough: the coupled baseline, or an SPD
+ * with bundles of more than one SA (engine/scheduler.h). Returns 0 or -EBUSY with a
+ * message (nothing held then). Release with ipk_gateway_release_tables(). */
+int ipk_gateway_hold_tables(struct ipk_gateway *gw, struct ipk_err *err);
+void ipk_gateway_release_tables(struct ipk_gateway *gw);
+
+/* How long control requests have stalled traffic, since start, per kind: pauses (gate
+ * closed, engine drained) and holds (scheduler parked). What an operator reads to see
+ * what changes cost; QoS and units changes stall nothing. */
+struct ipk_gw_stall {
+	uint64_t count;    /* stalls, those that timed out included */
+	uint64_t timeouts; /* those that gave up (-EBUSY) */
+	uint64_t total_ns; /* stalled time, summed */
 	uint64_t max_ns;   /* the longest one */
 };
-const struct ipk_gw_pause_stats *ipk_gateway_pause_stats(const struct ipk_gateway *gw);
+const struct ipk_gw_stall *ipk_gateway_pauses(const struct ipk_gateway *gw);
+const struct ipk_gw_stall *ipk_gateway_holds(const struct ipk_gateway *gw);
 
 /* The event log (gw/gwevent.h): SA lifetime events and SA changes. */
 struct ipk_gwevents *ipk_gateway_events(struct ipk_gateway *gw);

@@ -108,23 +108,25 @@ int ipk_gwctl_load(const char *path, struct ipk_gateway **out, struct ipk_err *e
 }
 
 /* What a control request holds: exactly one read-only command (ctl/ctl.h runs those
- * alone), or only commands that are safe while packets flow (ipk_cmd_def.live). A line
- * that does not lex or name a command makes it neither: the batch then runs, and fails
- * with its message, under the pause like any other. */
+ * alone); only commands that are safe while packets flow (ipk_cmd_def.live); or only
+ * those and SA/policy commands (ipk_cmd_def.moves_sas), which need the tables held. A
+ * line that does not lex or name a command makes it none of these: the batch then runs,
+ * and fails with its message, under the pause like any other. */
 struct request_kind {
 	bool read_only;
 	bool live;
+	bool tables;
 };
 
 static struct request_kind kind_of(const char *text)
 {
-	struct request_kind k = { false, false };
+	struct request_kind k = { false, false, false };
 	const struct ipk_cmd_def *const *defs;
 	struct ipk_lex_line *line = malloc(sizeof(*line));
 	struct ipk_cmd_parser ps;
 	struct ipk_err ignored;
 	struct ipk_lex lx;
-	unsigned n = 0, live = 0, ro = 0;
+	unsigned n = 0, live = 0, ro = 0, tables = 0;
 	size_t n_defs;
 	int more;
 
@@ -139,10 +141,12 @@ static struct request_kind kind_of(const char *text)
 			break;
 		ro += ps.def->run != NULL;
 		live += ps.def->live;
+		tables += ps.def->live || ps.def->moves_sas;
 	}
 	if (more == 0 && n > 0) {
 		k.read_only = n == 1 && ro == 1;
 		k.live = live == n;
+		k.tables = tables == n;
 	}
 	ipk_lex_fini(&lx);
 	free(line);
@@ -161,14 +165,20 @@ int ipk_gwctl_handler(void *arg, const char *text, bool json, struct ipk_outbuf 
 	if (kind.read_only)
 		return ipk_ctl_execute(&ctx, text, json, out, err);
 	/* QoS chains and crypto units change while packets flow: an operator reshaping
-	 * traffic under a flood does not stall it for the engine to drain. */
-	if (!kind.live) {
+	 * traffic under a flood does not stall it. SA and policy changes park the packet
+	 * scheduler only; interface changes drain the engine. */
+	if (kind.live)
+		ret = 0;
+	else if (kind.tables)
+		ret = ipk_gateway_hold_tables(gw, err);
+	else
 		ret = ipk_gateway_pause(gw, err);
-		if (ret)
-			return ret;
-	}
+	if (ret)
+		return ret;
 	ret = ipk_ctl_execute(&ctx, text, json, out, err);
-	if (!kind.live)
+	if (kind.tables && !kind.live)
+		ipk_gateway_release_tables(gw);
+	else if (!kind.live)
 		ipk_gateway_resume(gw);
 	ipk_gateway_batch_end(gw);
 	return ret;

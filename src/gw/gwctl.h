@@ -14,8 +14,9 @@
  * Runtime (ipk_gwctl_handler, the control socket's handler): a lone read-only command
  * (show, stats) runs while traffic flows; so does a batch made only of commands that are
  * safe while packets flow (ipk_cmd_def.live: QoS components and hooks, crypto units);
- * any other batch may change the SAD and SPD, so it runs inside ipk_gateway_pause()/
- * resume(). Every batch ends with ipk_gateway_batch_end().
+ * one that also adds or deletes SAs and policies runs inside ipk_gateway_hold_tables()/
+ * release_tables() (the packet scheduler parked); any other (interfaces) inside
+ * ipk_gateway_pause()/resume(). Every batch ends with ipk_gateway_batch_end().
  *
  * Threads: the control thread.
  */

@@ -118,14 +118,19 @@ static void emit_gateway(void *arg, struct ipk_stats_emit *e)
 {
 	struct ipk_gateway *gw = arg;
 
-	const struct ipk_gw_pause_stats *ps = ipk_gateway_pause_stats(gw);
+	const struct ipk_gw_stall *pause = ipk_gateway_pauses(gw), *hold = ipk_gateway_holds(gw);
 
 	ipk_stats_counter(e, "interfaces", ipk_gateway_n_ports(gw));
-	/* Control requests that held traffic at the gate (SA, policy, interface changes). */
-	ipk_stats_counter(e, "pauses", ps->count);
-	ipk_stats_counter(e, "pause-timeouts", ps->timeouts);
-	ipk_stats_counter(e, "paused-us", ps->total_ns / 1000);
-	ipk_stats_counter(e, "paused-us-max", ps->max_ns / 1000);
+	/* Control requests that stalled traffic: pauses (interface changes, and SA/policy
+	 * changes where a hold is not enough) and holds (SA/policy changes). */
+	ipk_stats_counter(e, "pauses", pause->count);
+	ipk_stats_counter(e, "pause-timeouts", pause->timeouts);
+	ipk_stats_counter(e, "paused-us", pause->total_ns / 1000);
+	ipk_stats_counter(e, "paused-us-max", pause->max_ns / 1000);
+	ipk_stats_counter(e, "holds", hold->count);
+	ipk_stats_counter(e, "hold-timeouts", hold->timeouts);
+	ipk_stats_counter(e, "held-us", hold->total_ns / 1000);
+	ipk_stats_counter(e, "held-us-max", hold->max_ns / 1000);
 	ipk_stats_drops(e, "drops", ipk_gateway_drops(gw));
 }
 
