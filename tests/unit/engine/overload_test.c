@@ -9,7 +9,7 @@
  *    priority for EF at queues 1, 3 and hook 5) EF loses nothing, its p99 delay through
  *    the engine stays below 2 ms and best effort keeps at least 90% of the capacity; the
  *    coupled baseline loses EF. Delay and rate are judged only in a run the machine did
- *    not disturb (disturbed()); the test is skipped when three in a row were.
+ *    not disturb (disturbed()); the test is skipped when every attempt (ATTEMPTS) was.
  * 2. Reconfiguration under traffic: IPK_OVERLOAD_TEST_PACKETS packets (one SA, two
  *    classes) through one engine while the chain at every hook is replaced 1,000 times
  *    through the configuration language: in == delivered + dropped, nothing delivered
@@ -48,7 +48,14 @@
 
 #define MS 1000000ull
 #define POOL_PKTS 16384
-#define ATTEMPTS 3
+/* Runs of the priority test until one is undisturbed. Under ThreadSanitizer every run is
+ * (the engine is too slow for the load), so one run checks integrity there; elsewhere a
+ * shared machine gets five chances to give a run that can judge delay and rate. */
+#if defined(__SANITIZE_THREAD__)
+#define ATTEMPTS 1
+#else
+#define ATTEMPTS 5
+#endif
 /* The pacing thread this late: something else held the CPUs for longer than the EF delay
  * budget (2 ms). */
 #define MAX_LAG_NS (3 * MS)
