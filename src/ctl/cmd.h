@@ -108,9 +108,15 @@ struct ipk_cmd_def {
 	bool moves_sas;
 	/* Safe while packets flow: the change is published to the packet path atomically
 	 * (QoS chains: engine/hooks.h; crypto units: ipk_engine_set_units). A gateway runs a
-	 * batch of such commands only without pausing traffic (gw/gwctl.c); any other
-	 * command in the batch makes it wait for the pause (gw/gateway.h). */
+	 * batch of such commands only without stalling traffic at all (gw/gwctl.c); SA and
+	 * policy commands make it hold the packet scheduler, any other command makes it
+	 * drain the engine (gw/gateway.h). */
 	bool live;
+	/* Waits for the packets in the engine to move on (replacing the crypto units lets
+	 * the old ones finish theirs, which needs the packet scheduler to take their
+	 * results): never applied while the scheduler is held, so a batch that also changes
+	 * SAs or policies drains the engine instead (gw/gwctl.c). */
+	bool waits_for_traffic;
 };
 
 /* Parsing one command. */

@@ -185,6 +185,7 @@ const struct ipk_cmd_def ipk_config_engine = {
 	.check = engine_check,
 	.apply = engine_apply,
 	.live = true,
+	.waits_for_traffic = true,
 };
 
 static const struct ipk_kw no_kws[] = { { .name = NULL } };

@@ -109,9 +109,10 @@ int ipk_gwctl_load(const char *path, struct ipk_gateway **out, struct ipk_err *e
 
 /* What a control request holds: exactly one read-only command (ctl/ctl.h runs those
  * alone); only commands that are safe while packets flow (ipk_cmd_def.live); or only
- * those and SA/policy commands (ipk_cmd_def.moves_sas), which need the tables held. A
- * line that does not lex or name a command makes it none of these: the batch then runs,
- * and fails with its message, under the pause like any other. */
+ * those and SA/policy commands (ipk_cmd_def.moves_sas), which need the tables held,
+ * unless one of the former waits for traffic to move (`engine`: a held scheduler would
+ * stop it). A line that does not lex or name a command makes it none of these: the batch
+ * then runs, and fails with its message, under the pause like any other. */
 struct request_kind {
 	bool read_only;
 	bool live;
@@ -141,7 +142,7 @@ static struct request_kind kind_of(const char *text)
 			break;
 		ro += ps.def->run != NULL;
 		live += ps.def->live;
-		tables += ps.def->live || ps.def->moves_sas;
+		tables += ps.def->moves_sas || (ps.def->live && !ps.def->waits_for_traffic);
 	}
 	if (more == 0 && n > 0) {
 		k.read_only = n == 1 && ro == 1;

@@ -225,33 +225,41 @@ static void test_handler(void **state)
 	assert_int_equal(run(gw, QOS_Q1 "sa del name a\n", &out, &err), 0);
 	assert_int_equal(ipk_gateway_holds(gw)->count, 3);
 	assert_null(ipk_sad_find(ctx.sad, "a"));
+	/* Units replaced in the same batch as an SA change: the old units must finish their
+	 * packets, which a held scheduler would not take; the engine is drained instead. */
+	assert_int_equal(run(gw, "engine units 1 high 5 low 2\nsa del name b\n", &out, &err), 0);
+	assert_int_equal(ipk_gateway_holds(gw)->count, 3);
+	assert_int_equal(ipk_gateway_pauses(gw)->count, 1);
+	assert_int_equal(ipk_gateway_settings(gw)->engine.unit.high, 5);
+	assert_int_equal(run(gw, SA_B, &out, &err), 0);
+	assert_int_equal(ipk_gateway_holds(gw)->count, 4);
 	/* A line that names no command: the batch fails under the pause, with its message. */
 	assert_int_equal(run(gw, "hook detach 1\nfrobnicate\n", &out, &err), -EINVAL);
-	assert_int_equal(ipk_gateway_pauses(gw)->count, 1);
+	assert_int_equal(ipk_gateway_pauses(gw)->count, 2);
 	/* With a bundle of two SAs in the SPD, packets in crypto may point at its policy:
 	 * SA and policy changes drain the engine instead (engine/scheduler.h). */
 	assert_int_equal(run(gw, SA_A "sa add name p-b spi 0x3000 dir out mode tunnel "
 				 "src 192.0.2.1 dst 192.0.2.2 proposal aes128gcm16 key " KEY "\n"
 				 "policy add name two dir out action protect sa a,p-b\n",
 			     &out, &err), 0);
-	assert_int_equal(ipk_gateway_holds(gw)->count, 4);
-	assert_int_equal(run(gw, "policy del name two\n", &out, &err), 0);
-	assert_int_equal(ipk_gateway_holds(gw)->count, 4);
-	assert_int_equal(ipk_gateway_pauses(gw)->count, 2);
-	assert_int_equal(run(gw, "sa del name p-b\n", &out, &err), 0);
 	assert_int_equal(ipk_gateway_holds(gw)->count, 5);
+	assert_int_equal(run(gw, "policy del name two\n", &out, &err), 0);
+	assert_int_equal(ipk_gateway_holds(gw)->count, 5);
+	assert_int_equal(ipk_gateway_pauses(gw)->count, 3);
+	assert_int_equal(run(gw, "sa del name p-b\n", &out, &err), 0);
+	assert_int_equal(ipk_gateway_holds(gw)->count, 6);
 	assert_int_equal(ipk_gateway_holds(gw)->timeouts, 0);
 	assert_int_equal(ipk_gateway_pauses(gw)->timeouts, 0);
 	assert_true(ipk_gateway_holds(gw)->max_ns <= ipk_gateway_holds(gw)->total_ns);
 	assert_int_equal(run(gw, "stats", &out, &err), 0);
-	assert_non_null(strstr(out.buf, "\tpauses 2\n\tpause-timeouts 0\n"));
-	assert_non_null(strstr(out.buf, "\tholds 5\n\thold-timeouts 0\n"));
+	assert_non_null(strstr(out.buf, "\tpauses 3\n\tpause-timeouts 0\n"));
+	assert_non_null(strstr(out.buf, "\tholds 6\n\thold-timeouts 0\n"));
 
 	/* Interfaces come and go at runtime. */
 	assert_int_equal(run(gw, "interface del name u1", &out, &err), 0);
 	assert_true(port_free(port));
 	assert_int_equal(ipk_gateway_n_ports(gw), 0);
-	assert_int_equal(ipk_gateway_pauses(gw)->count, 3);
+	assert_int_equal(ipk_gateway_pauses(gw)->count, 4);
 
 	ipk_gwstats_unregister(&st);
 	ipk_gwstats_unregister(&st);
