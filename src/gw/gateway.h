@@ -15,13 +15,15 @@
  * changes through the control socket -> destroy (receive threads stopped, engine drained,
  * transmit thread stopped, ports closed, hooks and SAD destroyed: keys wiped).
  *
- * Runtime changes of the SAD and SPD: the engine reads both from its scheduler without a
- * lock (engine/engine.h: "serialised with traffic by the caller in this increment"). The
- * gateway serialises them with ipk_gateway_pause(): it closes a gate the receive threads
+ * Runtime changes of the SAD and SPD: the engine reads both from its packet scheduler
+ * without a lock. The gateway serialises them with ipk_gateway_hold_tables(), which parks
+ * that one thread between two packets while the others go on (engine/scheduler.h), or,
+ * where that is not enough, with ipk_gateway_pause(): it closes a gate the receive threads
  * pass for every burst they hand to the engine, then waits until every packet that entered
  * the engine has reached queue 2 (which reads neither table) or was dropped. Nothing reads
  * the SAD or SPD until ipk_gateway_resume(). Packets that arrive meanwhile wait in the
- * receive threads' hands and the kernel's socket buffers.
+ * receive threads' hands and the kernel's socket buffers. gw/README.md has which request
+ * takes which.
  *
  * Ports added at runtime are opened in the check pass of their batch and held "staged"
  * until the apply pass commits them, so that a port that cannot be opened fails the batch

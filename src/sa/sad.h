@@ -8,8 +8,8 @@
  * Every SA also has a unique name (control plane, O(1) by a second table).
  *
  * Threads: add/del/iterate are control-plane calls. Lookups are safe concurrently with
- * each other; with concurrent add/del the engine (issue: QoS pipeline) publishes through
- * RCU. Today the caller serialises changes with packet processing.
+ * each other, not with add/del: the caller serialises changes with packet processing (the
+ * engine parks its packet scheduler, the one thread that looks up: engine/scheduler.h).
  */
 #ifndef IPK_SA_SAD_H
 #define IPK_SA_SAD_H

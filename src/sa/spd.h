@@ -12,7 +12,8 @@
  * linearly with the number of rules.
  *
  * Threads: add/del/resolve are control-plane calls; lookups may run concurrently with each
- * other. Changes are serialised with packet processing by the caller (RCU in the engine).
+ * other. Changes are serialised with packet processing by the caller (the engine parks its
+ * packet scheduler: engine/scheduler.h).
  */
 #ifndef IPK_SA_SPD_H
 #define IPK_SA_SPD_H
