@@ -88,10 +88,24 @@ struct ipk_pkt *ipk_pkt_alloc(struct ipk_pool *pool)
 	return pkt;
 }
 
+void ipk_pkt_sa_refs_put(struct ipk_pkt *pkt)
+{
+	struct ipk_pkt_sa_refs r;
+
+	if (!(pkt->meta.flags & IPK_PKT_F_SA_REFS))
+		return;
+	ipk_pkt_sa_refs_read(pkt, &r);
+	for (uint32_t i = 0; i < r.n && i < IPK_PKT_SA_REFS_MAX; i++)
+		if (r.sa[i])
+			ipk_sa_put(r.sa[i]);
+	pkt->meta.flags &= (uint16_t)~IPK_PKT_F_SA_REFS;
+}
+
 void ipk_pkt_free(struct ipk_pkt *pkt)
 {
 	struct ipk_pool *pool = pkt->pool;
 
+	ipk_pkt_sa_refs_put(pkt);
 	if (pkt->meta.sa) {
 		ipk_sa_put(pkt->meta.sa);
 		pkt->meta.sa = NULL;

@@ -132,6 +132,37 @@ static inline void ipk_pkt_reply_to(struct ipk_pkt *reply, const struct ipk_pkt 
 				       (orig->meta.flags & 0xff00) | IPK_PKT_F_REPLY);
 }
 
+/*
+ * More SA references than meta.sa: a packet between two passes of an ESP bundle keeps the
+ * bundle's SAs (outbound: all of them; inbound: the layers already removed), each with a
+ * reference, in a record in the last bytes of its buffer, so that deleting an SA or the
+ * policy never frees what the packet still points at (engine/scheduler.c). The flag, in
+ * the engine's byte of meta.flags, marks the record valid; ipk_pkt_free() puts its
+ * references. The writer checks that the data end never reaches the record.
+ */
+#define IPK_PKT_F_SA_REFS 0x0001
+#define IPK_PKT_SA_REFS_MAX 4
+
+struct ipk_pkt_sa_refs {
+	struct ipk_sa *sa[IPK_PKT_SA_REFS_MAX]; /* NULL: none at that place */
+	uint32_t n;                             /* places in use */
+};
+
+static inline void ipk_pkt_sa_refs_read(const struct ipk_pkt *pkt, struct ipk_pkt_sa_refs *r)
+{
+	memcpy(r, pkt->buf + pkt->room - sizeof(*r), sizeof(*r));
+}
+
+/* Stores @r, whose references the caller took, and sets the flag. */
+static inline void ipk_pkt_sa_refs_write(struct ipk_pkt *pkt, const struct ipk_pkt_sa_refs *r)
+{
+	memcpy(pkt->buf + pkt->room - sizeof(*r), r, sizeof(*r));
+	pkt->meta.flags |= IPK_PKT_F_SA_REFS;
+}
+
+/* Puts the record's references and clears the flag (nothing when there is none). */
+void ipk_pkt_sa_refs_put(struct ipk_pkt *pkt);
+
 /* Copies @len bytes from @data into a fresh packet; NULL if the pool is empty or the data
  * does not fit between headroom and tailroom. */
 struct ipk_pkt *ipk_pkt_from_bytes(struct ipk_pool *pool, const void *data, size_t len);

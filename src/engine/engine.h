@@ -102,8 +102,8 @@ struct ipk_pkt *ipk_engine_tx_dequeue(struct ipk_engine *e, uint64_t timeout_ns)
 struct ipk_equeue *ipk_engine_queue(struct ipk_engine *e, unsigned n);
 uint32_t ipk_engine_n_units(const struct ipk_engine *e);
 /* Decoupled mode: parks the packet scheduler between two packets, so that the caller may
- * change the SAD and SPD (deleting no policy whose bundle has more than one SA) until
- * ipk_engine_release_lookups(); every other thread keeps moving packets. Returns 0,
+ * change the SAD and SPD until ipk_engine_release_lookups(); every other thread keeps
+ * moving packets. Returns 0,
  * -EOPNOTSUPP in coupled mode (its worker reads the tables with crypto in hand: drain it
  * instead), or -ETIMEDOUT after @timeout_ns. Control plane. */
 int ipk_engine_hold_lookups(struct ipk_engine *e, uint64_t timeout_ns);

@@ -33,8 +33,7 @@ int ipk_lookup_out(const struct ipk_spd *spd, struct ipk_pkt *pkt, struct ipk_po
 	return 0;
 }
 
-/* 0 when @sa can carry packets, else why not. */
-static int sa_usable(const struct ipk_sa *sa)
+int ipk_lookup_sa_usable(const struct ipk_sa *sa)
 {
 	if (!sa)
 		return IPK_DROP_NO_SA;
@@ -47,7 +46,7 @@ static int sa_usable(const struct ipk_sa *sa)
 int ipk_lookup_bundle_sa(const struct ipk_policy *pol, uint32_t pos, struct ipk_sa **sa)
 {
 	*sa = pos < pol->params.n_sa ? pol->sa[pos] : NULL;
-	return sa_usable(*sa);
+	return ipk_lookup_sa_usable(*sa);
 }
 
 int ipk_lookup_first_sa(const struct ipk_policy *pol, struct ipk_pkt *pkt, struct ipk_sa **sa)
@@ -57,7 +56,7 @@ int ipk_lookup_first_sa(const struct ipk_policy *pol, struct ipk_pkt *pkt, struc
 	/* The DSCP as the packet has it now: after the QoS chain of queue 1, whose markers
 	 * may have re-marked it, so the class the chain chose picks the SA. */
 	*sa = ipk_policy_sa_for_dscp(pol, ipk_ip_get_tos(ipk_pkt_data(pkt)) >> 2);
-	return sa_usable(*sa);
+	return ipk_lookup_sa_usable(*sa);
 }
 
 bool ipk_lookup_is_esp(uint16_t natt_port, struct ipk_pkt *pkt)

@@ -31,6 +31,9 @@ int ipk_lookup_parse_flow(struct ipk_pkt *pkt, struct ipk_ip_info *info, struct 
  * reason: a parse error, no-policy, policy-discard. */
 int ipk_lookup_out(const struct ipk_spd *spd, struct ipk_pkt *pkt, struct ipk_policy **pol);
 
+/* 0 when @sa can carry packets, else why not: no-sa (NULL), sa-expired (past its hard
+ * lifetime, or deleted). */
+int ipk_lookup_sa_usable(const struct ipk_sa *sa);
 /* SA number @pos of @pol's bundle (0 innermost, RFC 4301 §4.5). Returns 0 and the SA
  * (no reference taken) or no-sa when it is missing or dead. */
 int ipk_lookup_bundle_sa(const struct ipk_policy *pol, uint32_t pos, struct ipk_sa **sa);

@@ -15,31 +15,30 @@
 #define EXPIRE_NS (1000ull * 1000 * 1000)
 
 /*
- * Bundle state that does not fit the packet metadata, kept in the last bytes of the
- * buffer. Outbound: the policy whose bundle is being applied. Inbound: the SAs whose ESP
- * layers were removed before the current one (compared by identity only, for the policy
- * check; no reference is held). The encapsulation of the whole bundle must leave it
- * untouched: checked before it is written (stash_fits). Decapsulation only shrinks data.
+ * Bundle state that does not fit the packet metadata lives in the packet's SA record
+ * (core/pkt.h, struct ipk_pkt_sa_refs), each SA with a reference. Outbound: every SA of
+ * the bundle, taken from the policy at the first pass, so that later passes read neither
+ * the policy nor the SPD (which may change meanwhile: scheduler.h, "Holding the
+ * lookups"). Inbound: the SAs whose ESP layers were removed before the current one, for
+ * the policy check. The encapsulation of the whole bundle must leave the record untouched:
+ * checked before it is written (refs_fit). Decapsulation only shrinks data.
  */
-struct stash {
-	const struct ipk_policy *pol;
-	struct ipk_sa *used[IPK_BUNDLE_MAX];
-};
+_Static_assert(IPK_PKT_SA_REFS_MAX >= IPK_BUNDLE_MAX, "a bundle's SAs fit the record");
 
-static bool stash_fits(const struct ipk_pkt *pkt, uint32_t growth)
+static bool refs_fit(const struct ipk_pkt *pkt, uint32_t growth)
 {
-	return (uint64_t)pkt->head + pkt->len + growth + sizeof(struct stash) <= pkt->room;
+	return (uint64_t)pkt->head + pkt->len + growth + sizeof(struct ipk_pkt_sa_refs) <=
+	       pkt->room;
 }
 
-static void stash_read(const struct ipk_pkt *pkt, struct stash *st)
+/* Adds @sa (with a reference) at place @pos of @r. */
+static void refs_set(struct ipk_pkt_sa_refs *r, uint32_t pos, struct ipk_sa *sa)
 {
-	memcpy(st, pkt->buf + pkt->room - sizeof(*st), sizeof(*st));
-}
-
-static void stash_write(struct ipk_pkt *pkt, const struct stash *st)
-{
-	memcpy(pkt->buf + pkt->room - sizeof(*st), st, sizeof(*st));
-	pkt->meta.flags |= IPK_SCHED_F_BUNDLE;
+	if (sa)
+		ipk_sa_get(sa);
+	r->sa[pos] = sa;
+	if (r->n <= pos)
+		r->n = pos + 1;
 }
 
 static void count(_Atomic uint64_t *c)
@@ -65,7 +64,7 @@ static void set_sa(struct ipk_pkt *pkt, struct ipk_sa *sa)
 static void to_main(struct ipk_sched *s, struct ipk_pkt *pkt)
 {
 	set_sa(pkt, NULL);
-	pkt->meta.flags &= (uint16_t)~IPK_SCHED_F_BUNDLE;
+	ipk_pkt_sa_refs_put(pkt);
 	ipk_equeue_enqueue(s->q_main_out, pkt);
 }
 
@@ -138,11 +137,13 @@ static void out_first(struct ipk_sched *s, struct ipk_pkt *pkt)
 	if (too_big(s, sa, pkt))
 		return;
 	if (pol->params.n_sa > 1) {
-		struct stash st = { .pol = pol };
+		struct ipk_pkt_sa_refs r = { .n = 0 };
 
-		if (!stash_fits(pkt, bundle_growth(pol)))
+		if (!refs_fit(pkt, bundle_growth(pol)))
 			return drop(s, pkt, IPK_DROP_TOO_BIG);
-		stash_write(pkt, &st);
+		for (uint32_t i = 0; i < pol->params.n_sa; i++)
+			refs_set(&r, i, pol->sa[i]);
+		ipk_pkt_sa_refs_write(pkt, &r);
 	}
 	set_sa(pkt, sa);
 	pkt->meta.bundle_pos = 0;
@@ -152,20 +153,22 @@ static void out_first(struct ipk_sched *s, struct ipk_pkt *pkt)
 static void out_next(struct ipk_sched *s, struct ipk_pkt *pkt)
 {
 	uint32_t pos = pkt->meta.bundle_pos + 1u;
-	struct stash st;
+	struct ipk_pkt_sa_refs r;
 	struct ipk_sa *sa;
 	int rc;
 
-	if (pkt->meta.flags & IPK_SCHED_F_BUNDLE) {
-		stash_read(pkt, &st);
-		if (pos < st.pol->params.n_sa) {
-			rc = ipk_lookup_bundle_sa(st.pol, pos, &sa);
+	if (pkt->meta.flags & IPK_PKT_F_SA_REFS) {
+		ipk_pkt_sa_refs_read(pkt, &r);
+		if (pos < r.n) {
+			sa = r.sa[pos];
+			rc = ipk_lookup_sa_usable(sa);
 			if (rc)
 				return drop(s, pkt, rc);
 			set_sa(pkt, sa);
 			pkt->meta.bundle_pos = (uint16_t)pos;
 			return to_crypto(s, pkt);
 		}
+		ipk_pkt_sa_refs_put(pkt); /* the pieces of out_last() must not inherit them */
 	}
 	count(&s->stats.protected_pkts);
 	out_last(s, pkt);
@@ -204,14 +207,14 @@ static void in_first(struct ipk_sched *s, struct ipk_pkt *pkt)
 static void in_again(struct ipk_sched *s, struct ipk_pkt *pkt, struct ipk_sa *next)
 {
 	uint32_t pos = pkt->meta.bundle_pos;
-	struct stash st = { 0 };
+	struct ipk_pkt_sa_refs r = { .n = 0 };
 
-	if (pkt->meta.flags & IPK_SCHED_F_BUNDLE)
-		stash_read(pkt, &st);
-	else if (!stash_fits(pkt, 0))
+	if (pkt->meta.flags & IPK_PKT_F_SA_REFS)
+		ipk_pkt_sa_refs_read(pkt, &r);
+	else if (!refs_fit(pkt, 0))
 		return drop(s, pkt, IPK_DROP_TOO_BIG);
-	st.used[pos] = pkt->meta.sa;
-	stash_write(pkt, &st);
+	refs_set(&r, pos, pkt->meta.sa);
+	ipk_pkt_sa_refs_write(pkt, &r);
 	set_sa(pkt, next);
 	pkt->meta.bundle_pos = (uint16_t)(pos + 1);
 	to_crypto(s, pkt);
@@ -222,7 +225,7 @@ static void in_next(struct ipk_sched *s, struct ipk_pkt *pkt)
 	uint32_t pos = pkt->meta.bundle_pos, esp_off;
 	struct ipk_ip_info info;
 	struct ipk_flow flow;
-	struct stash st = { 0 };
+	struct ipk_pkt_sa_refs r = { .n = 0 };
 	struct ipk_sa *sa;
 
 	if (ipk_lookup_parse_flow(pkt, &info, &flow))
@@ -232,10 +235,10 @@ static void in_next(struct ipk_sched *s, struct ipk_pkt *pkt)
 	if (pos + 1 < IPK_BUNDLE_MAX &&
 	    !ipk_lookup_in_sa(s->sad, s->natt_port, pkt, &info, &sa, &esp_off))
 		return in_again(s, pkt, sa);
-	if (pkt->meta.flags & IPK_SCHED_F_BUNDLE)
-		stash_read(pkt, &st);
-	st.used[pos] = pkt->meta.sa;
-	if (!ipk_lookup_in_allowed(s->spd, &flow, st.used, pos + 1))
+	if (pkt->meta.flags & IPK_PKT_F_SA_REFS)
+		ipk_pkt_sa_refs_read(pkt, &r);
+	r.sa[pos] = pkt->meta.sa; /* the packet's own reference covers it */
+	if (!ipk_lookup_in_allowed(s->spd, &flow, r.sa, pos + 1))
 		return drop(s, pkt, IPK_DROP_POLICY_MISMATCH);
 	count(&s->stats.decrypted);
 	to_main(s, pkt);

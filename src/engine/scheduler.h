@@ -21,17 +21,15 @@
  * counted at that queue), so bypass packets never wait behind crypto.
  *
  * Bundle state between passes: meta.sa and meta.bundle_pos, and for bundles of more than
- * one SA a small record at the end of the packet buffer (the policy outbound, the SAs
- * already removed inbound); see docs/engine.md. meta.flags bit IPK_SCHED_F_BUNDLE marks it.
+ * one SA the packet's SA record (core/pkt.h: every SA of the bundle outbound, the SAs
+ * already removed inbound, each with a reference); see docs/engine.md.
  *
  * Holding the lookups: this thread is the only one in decoupled mode that reads the SAD
- * and SPD (lookup.h); every packet past it holds a reference on its SA. So the control
- * plane changes the tables while the thread is parked between two packets
- * (ipk_sched_hold/ipk_sched_release): a stall of one packet's processing, where draining
- * the whole engine would take as long as the crypto queues need to empty. The one thing
- * a packet past the scheduler may still point at is its bundle's policy (the record
- * below, for bundles of more than one SA), so such policies must not be deleted under a
- * hold: the gateway pauses traffic instead while any exists (gw/gateway.h).
+ * and SPD (lookup.h); every packet past it holds references on the SAs it still needs and
+ * points at nothing else of either table. So the control plane changes the tables while
+ * the thread is parked between two packets (ipk_sched_hold/ipk_sched_release): a stall of
+ * one packet's processing, where draining the whole engine would take as long as the
+ * crypto queues need to empty.
  * Threads: one scheduler thread per engine. Stats are read from any thread.
  */
 #ifndef IPK_ENGINE_SCHEDULER_H
@@ -51,7 +49,6 @@ struct ipk_equeue;
 struct ipk_sad;
 struct ipk_spd;
 
-#define IPK_SCHED_F_BUNDLE 0x0001 /* meta.flags: the bundle record is valid */
 
 struct ipk_sched_stats {
 	_Atomic uint64_t from_main;   /* taken from queue 1 */

@@ -430,22 +430,19 @@ int ipk_gateway_hold_tables(struct ipk_gateway *gw, struct ipk_err *err)
 
 	if (!gw->started)
 		return 0;
-	/* A packet in crypto may point at a bundle's policy (engine/scheduler.h). */
-	if (ipk_spd_bundles(gw->spd) == 0) {
-		clock_gettime(CLOCK_MONOTONIC, &gw->stalled_at);
-		rc = ipk_engine_hold_lookups(gw->engine, IPK_GW_PAUSE_TIMEOUT_NS);
-		if (rc == 0) {
-			gw->holding = true;
-			return 0;
-		}
-		if (rc == -ETIMEDOUT) {
-			count_stall(gw, &gw->holds, true);
-			return ipk_err_set(err, -EBUSY, "gateway: the packet scheduler did not "
-					   "stop within %llu ms; nothing changed, try again",
-					   IPK_GW_PAUSE_TIMEOUT_NS / 1000000ull);
-		}
-		/* -EOPNOTSUPP, the coupled baseline: drain it instead. */
+	clock_gettime(CLOCK_MONOTONIC, &gw->stalled_at);
+	rc = ipk_engine_hold_lookups(gw->engine, IPK_GW_PAUSE_TIMEOUT_NS);
+	if (rc == 0) {
+		gw->holding = true;
+		return 0;
 	}
+	if (rc == -ETIMEDOUT) {
+		count_stall(gw, &gw->holds, true);
+		return ipk_err_set(err, -EBUSY, "gateway: the packet scheduler did not stop "
+				   "within %llu ms; nothing changed, try again",
+				   IPK_GW_PAUSE_TIMEOUT_NS / 1000000ull);
+	}
+	/* -EOPNOTSUPP, the coupled baseline: drain it instead. */
 	return ipk_gateway_pause(gw, err);
 }
 

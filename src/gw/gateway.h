@@ -129,9 +129,9 @@ void ipk_gateway_resume(struct ipk_gateway *gw);
 /* For a request that changes only the SAD and SPD: parks the packet scheduler, the one
  * thread that reads them (ipk_engine_hold_lookups), while every other thread keeps moving
  * packets: a stall of one packet's processing instead of the engine's drain. Falls back
- * to ipk_gateway_pause() where a hold is not enough: the coupled baseline, or an SPD
- * with bundles of more than one SA (engine/scheduler.h). Returns 0 or -EBUSY with a
- * message (nothing held then). Release with ipk_gateway_release_tables(). */
+ * to ipk_gateway_pause() in the coupled baseline, whose worker reads the tables with
+ * crypto in hand. Returns 0 or -EBUSY with a message (nothing held then). Release with
+ * ipk_gateway_release_tables(). */
 int ipk_gateway_hold_tables(struct ipk_gateway *gw, struct ipk_err *err);
 void ipk_gateway_release_tables(struct ipk_gateway *gw);
 

@@ -59,13 +59,7 @@ struct ipk_spd {
 	struct spd_dir dir[2];
 	struct ipk_names names; /* every rule of both directions */
 	unsigned batch;         /* ipk_spd_batch_begin() depth */
-	uint32_t n_bundles;     /* protect rules with more than one SA */
 };
-
-static bool multi_sa(const struct ipk_policy_params *p)
-{
-	return p->action == IPK_ACTION_PROTECT && p->n_sa > 1;
-}
 
 static const uint8_t families[2] = { 4, 6 };
 
@@ -168,11 +162,6 @@ static uint32_t position_of(const struct spd_dir *d, const struct ipk_policy *po
 uint32_t ipk_spd_count(const struct ipk_spd *spd)
 {
 	return spd->dir[0].n + spd->dir[1].n;
-}
-
-uint32_t ipk_spd_bundles(const struct ipk_spd *spd)
-{
-	return spd->n_bundles;
 }
 
 /* ---- validation ---- */
@@ -409,7 +398,6 @@ int ipk_spd_add(struct ipk_spd *spd, const struct ipk_policy_params *p, struct i
 		goto err_unlink;
 	pol->name_node.name = pol->params.name;
 	ipk_names_link(&spd->names, &pol->name_node);
-	spd->n_bundles += multi_sa(p);
 	return 0;
 
 err_unlink:
@@ -431,7 +419,6 @@ int ipk_spd_del(struct ipk_spd *spd, const char *name, struct ipk_err *err)
 	fam = ipk_spd_rule_family(&pol->params);
 	ipk_names_unlink(&spd->names, &pol->name_node);
 	unlink_at(d, position_of(d, pol));
-	spd->n_bundles -= multi_sa(&pol->params);
 	if (spd->batch)
 		mark_stale(d, fam);
 	else if (rebuild(d, fam)) {

@@ -99,9 +99,6 @@ void ipk_spd_batch_begin(struct ipk_spd *spd);
 int ipk_spd_batch_end(struct ipk_spd *spd);
 struct ipk_policy *ipk_spd_find(const struct ipk_spd *spd, const char *name);
 uint32_t ipk_spd_count(const struct ipk_spd *spd);
-/* Protect rules whose bundle has more than one SA (packets in crypto may point at them:
- * engine/scheduler.h). */
-uint32_t ipk_spd_bundles(const struct ipk_spd *spd);
 
 /* Re-resolves every protect rule's SA names against @sad: after any SA or policy change. */
 void ipk_spd_resolve(struct ipk_spd *spd, const struct ipk_sad *sad);
